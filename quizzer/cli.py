@@ -1,0 +1,111 @@
+"""The `quizzer` command: a click group whose subcommands load on first use.
+
+Each command lives in quizzer/commands/; this module imports only click, so `quizzer --help`
+stays as fast as click itself.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+import traceback
+from typing import Any
+
+import click
+
+from quizzer import __version__
+from quizzer.errors import QuizzerError
+
+# name -> (module under quizzer.commands, attribute); the order is the order of --help.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "sections": ("browse", "sections"),
+    "list": ("browse", "list_cards"),
+    "show": ("browse", "show"),
+    "verify": ("verify", "verify"),
+    "run": ("run", "run"),
+}
+
+
+class UserError(click.ClickException):
+    """A QuizzerError on its way out: its lines on stderr, its exit code."""
+
+    def __init__(self, error: QuizzerError) -> None:
+        super().__init__(str(error))
+        self.exit_code = error.exit_code
+
+    def show(self, file: Any = None) -> None:
+        lines = self.message.splitlines() or ["unknown error"]
+        if len(lines) == 1:
+            click.echo(f"Error: {lines[0]}", err=True)
+            return
+        for line in lines:
+            click.echo(line, err=True)
+        click.echo(f"Error: {len(lines)} problems (listed above)", err=True)
+
+
+class LazyGroup(click.Group):
+    """A group that imports a command's module only when that command is asked for."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        module_name, attribute = COMMANDS[cmd_name]
+        module = importlib.import_module(f"quizzer.commands.{module_name}")
+        command: click.Command = getattr(module, attribute)
+        return command
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except QuizzerError as error:
+            raise UserError(error) from error
+        except (click.exceptions.Exit, click.ClickException, click.Abort, KeyboardInterrupt):
+            raise
+        except BrokenPipeError:
+            # Output piped into `head` and closed early: not an error of ours.
+            sys.stderr.close()
+            raise click.exceptions.Exit(1) from None
+        except Exception as error:  # the last resort: a bug, never a user's mistake
+            if ctx.obj and ctx.obj.get("debug"):
+                traceback.print_exc()
+            else:
+                click.echo(
+                    f"Error: internal error ({type(error).__name__}: {error}); "
+                    "run with --debug for the traceback and please report it",
+                    err=True,
+                )
+            raise click.exceptions.Exit(1) from error
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "-V", "--version", prog_name="quizzer")
+@click.option(
+    "--home",
+    type=click.Path(file_okay=False, writable=True),
+    envvar="QUIZZER_HOME",
+    help="Folder for your decks and review history [env: QUIZZER_HOME; "
+    "default: the platform's user data folder].",
+)
+@click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
+@click.pass_context
+def cli(ctx: click.Context, home: str | None, debug: bool) -> None:
+    """Flashcards and quizzes for code cheat sheets.
+
+    Answers are judged by running them: code you type is run in a sandbox
+    and its output compared with the reference answer's.
+
+    Start with `quizzer study`, or `quizzer test SECTION` for a scored quiz.
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+    if home:
+        os.environ["QUIZZER_HOME"] = home
+
+
+def main() -> None:
+    """Entry point of the console script."""
+    cli(prog_name="quizzer")

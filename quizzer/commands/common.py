@@ -1,0 +1,50 @@
+"""Options and helpers shared by several commands."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from quizzer import paths
+from quizzer.deck import load_decks
+from quizzer.model import Card, Deck
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+deck_option = click.option(
+    "--deck",
+    "deck_path",
+    type=click.Path(path_type=Path),
+    help="A deck folder (one TOML file per section) or one TOML file "
+    "[default: the built-in deck and your own decks].",
+)
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+
+
+def deck_roots(deck_path: Path | None) -> list[Path]:
+    """The deck folders a command reads: the one given, or the built-in deck and the user's."""
+    if deck_path is not None:
+        return [deck_path]
+    roots = [paths.builtin_deck_dir()]
+    user_dir = paths.user_decks_dir()
+    if user_dir.is_dir():
+        roots += sorted(p for p in user_dir.iterdir() if p.is_dir() and any(p.rglob("*.toml")))
+    return roots
+
+
+def selected_decks(deck_path: Path | None) -> list[Deck]:
+    """Load the decks a command works on (see `deck_roots`)."""
+    return load_decks(deck_roots(deck_path))
+
+
+def all_cards(decks: list[Deck]) -> list[Card]:
+    return [card for deck in decks for card in deck.cards]
+
+
+def echo_json(data: object) -> None:
+    """Print `data` as indented JSON on stdout."""
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))

@@ -1,0 +1,62 @@
+"""`quizzer run FILE`: run a Python file the way card programs are run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from quizzer.commands.common import echo_json, json_option
+from quizzer.errors import QuizzerError
+from quizzer.model import Verdict
+
+MAX_SOURCE_BYTES = 4 * 1024 * 1024
+
+
+@click.command()
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False, allow_dash=True))
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True, max=600),
+    default=5.0,
+    show_default=True,
+    help="Wall-clock seconds before the program is killed.",
+)
+@json_option
+def run(file: Path, timeout: float, as_json: bool) -> None:
+    """Run a Python FILE in the sandbox, as card programs run.
+
+    FILE may be '-' to read the program from stdin.
+
+    Exits 0 when the program ran to a clean exit, 1 otherwise.
+    """
+    from quizzer import sandbox
+
+    source = _read_source(file)
+    result = sandbox.run_program(source, timeout=timeout)
+    if as_json:
+        echo_json(result.to_dict())
+    else:
+        from quizzer.ui import render
+
+        warning = render.isolation_warning(result.isolation)
+        if warning:
+            render.error_console().print(warning, style="yellow")
+        render.console().print(render.run_report(result))
+    if result.verdict != Verdict.OK:
+        raise click.exceptions.Exit(1)
+
+
+def _read_source(file: Path) -> str:
+    try:
+        raw = click.get_binary_stream("stdin").read() if str(file) == "-" else file.read_bytes()
+    except FileNotFoundError:
+        raise QuizzerError(f"{file}: no such file") from None
+    except OSError as error:
+        raise QuizzerError(f"{file}: cannot read: {error.strerror}") from None
+    if len(raw) > MAX_SOURCE_BYTES:
+        raise QuizzerError(f"{file}: too large to run ({len(raw)} bytes)")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise QuizzerError(f"{file}: not UTF-8 text") from None

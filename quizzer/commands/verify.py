@@ -1,0 +1,66 @@
+"""`quizzer verify`: run every card's program and report the cards that fail."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from quizzer.commands.common import deck_option, echo_json, json_option, selected_decks
+from quizzer.deck import cards_in_section
+
+
+@click.command()
+@deck_option
+@click.option("--section", help="Only this section (a unique prefix will do).")
+@click.option(
+    "--jobs", "-j", type=click.IntRange(min=1), help="Programs run at once [default: one per core]."
+)
+@json_option
+def verify(deck_path: Path | None, section: str | None, jobs: int | None, as_json: bool) -> None:
+    """Check that every card's program prints what the card says.
+
+    Each program runs in the sandbox with the card's answer in place of
+    {{answer}}; a recall card's answer must at least compile. Exits 0 when
+    every card passes, 1 when some fail.
+    """
+    from quizzer import sandbox
+    from quizzer.verify import verify_cards
+
+    cards = cards_in_section(selected_decks(deck_path), section)
+    isolation = sandbox.isolation()
+    if as_json:
+        checks = verify_cards(cards, jobs=jobs)
+    else:
+        from quizzer.ui import render, progress
+
+        warning = render.isolation_warning(isolation)
+        if warning:
+            render.error_console().print(warning, style="yellow")
+        with progress.bar("Verifying", total=len(cards)) as advance:
+            checks = verify_cards(cards, jobs=jobs, progress=lambda check: advance())
+    failed = [check for check in checks if not check.ok]
+    skipped = [check for check in checks if check.skipped]
+    if as_json:
+        echo_json(
+            {
+                "cards": [check.to_dict() for check in checks],
+                "passed": len(checks) - len(failed),
+                "failed": len(failed),
+                "isolation": isolation,
+            }
+        )
+    else:
+        from quizzer.ui import render
+
+        out = render.console()
+        if failed:
+            out.print(render.failures_table(failed))
+        seconds = sum(check.seconds for check in checks)
+        summary = f"{len(checks) - len(failed)} passed, {len(failed)} failed"
+        if skipped:
+            summary += f" ({len(skipped)} skipped: not for this Python)"
+        out.print(f"{summary} in {len(checks)} cards ({seconds:.1f}s of programs)",
+                  style="red" if failed else "green")  # fmt: skip
+    if failed:
+        raise click.exceptions.Exit(1)

@@ -1,0 +1,326 @@
+"""Find, load and validate TOML decks.
+
+A deck is a folder of TOML files, one per section (or a single TOML file). Every problem found is
+reported as ``FILE:LINE: message``, all of them at once, in one `DeckError`.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from quizzer.errors import QuizzerError
+from quizzer.model import ANSWER_SLOT, Card, Deck, Kind, Match, Section
+
+MAX_FILE_BYTES = 16 * 1024 * 1024
+MAX_TIMEOUT = 60.0
+NORMALIZERS = ("addresses", "task-names")
+
+TOP_LEVEL_KEYS = {"deck", "section", "about", "card"}
+CARD_KEYS = {
+    "id", "front", "back", "kind", "tags", "program", "output", "match", "normalize",
+    "requires-python", "timeout", "note", "source",
+}  # fmt: skip
+ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+SPECIFIER_PATTERN = re.compile(r"\s*(>=|<=|==|!=|>|<)\s*(\d+)(?:\.(\d+))?(?:\.(\d+))?\s*")
+_CARD_HEADER = re.compile(r"^\s*\[\[\s*card\s*\]\]", re.MULTILINE)
+_SYNTAX_LINE = re.compile(r"\(at line (\d+), column \d+\)")
+
+
+class DeckError(QuizzerError):
+    """One or more problems in deck files, each a ``FILE:LINE: message`` line."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+@dataclass(frozen=True)
+class _Source:
+    """A parsed deck file, with what is needed to point at its lines."""
+
+    path: Path
+    text: str
+    data: dict[str, Any]
+
+    @cached_property
+    def card_lines(self) -> list[int]:
+        """The line of each ``[[card]]`` header, in order (1-based)."""
+        lines, position, line = [], 0, 1
+        for found in _CARD_HEADER.finditer(self.text):
+            line += self.text.count("\n", position, found.start())
+            position = found.start()
+            lines.append(line)
+        return lines
+
+    def card_line(self, index: int) -> int:
+        """The line of the index-th ``[[card]]`` header, or 1."""
+        return self.card_lines[index] if index < len(self.card_lines) else 1
+
+    def key_line(self, key: str, after: int = 1) -> int:
+        """The first line at or after `after` that assigns `key`, or `after`."""
+        pattern = re.compile(rf'^\s*["\']?{re.escape(key)}["\']?\s*=')
+        for number, line in enumerate(self.text.splitlines()[after - 1 :], start=after):
+            if number > after and _CARD_HEADER.match(line):
+                break
+            if pattern.match(line):
+                return number
+        return after
+
+
+def deck_files(path: Path) -> list[Path]:
+    """The TOML files that make up the deck at `path` (a folder or one file)."""
+    if not path.exists():
+        raise QuizzerError(f"{path}: no such file or folder")
+    if path.is_file():
+        return [path]
+    files = sorted(p for p in path.rglob("*.toml") if p.is_file())
+    if not files:
+        raise QuizzerError(f"{path}: no deck files (*.toml) in this folder")
+    return files
+
+
+def load_decks(paths: Iterable[Path]) -> list[Deck]:
+    """Load and validate every deck file under `paths`, grouped into decks by their `deck` name."""
+    problems: list[str] = []
+    sections: dict[str, list[Section]] = {}
+    roots: dict[str, Path] = {}
+    for root in paths:
+        for file in deck_files(root):
+            source = _read(file, problems)
+            if source is None:
+                continue
+            section = _section_from(source, problems)
+            if section is not None:
+                sections.setdefault(section.deck, []).append(section)
+                roots.setdefault(section.deck, root)
+    decks = [Deck(name, tuple(found), roots[name]) for name, found in sections.items()]
+    for deck in decks:
+        problems.extend(_deck_problems(deck))
+    if problems:
+        raise DeckError(problems)
+    return decks
+
+
+def load_deck(path: Path) -> Deck:
+    """Load the one deck at `path`."""
+    decks = load_decks([path])
+    if len(decks) != 1:
+        names = ", ".join(deck.name for deck in decks)
+        raise QuizzerError(f"{path}: holds {len(decks)} decks ({names}); expected one")
+    return decks[0]
+
+
+def card_problems(table: dict[str, Any]) -> list[str]:
+    """What is wrong with one card table, as plain messages (no file or line)."""
+    return [message for _key, message in _card_table_problems(table)]
+
+
+def card_from_table(table: dict[str, Any], deck: str, section: str, path: Path | None = None,
+                    line: int | None = None) -> Card:  # fmt: skip
+    """Build a Card from a validated card table."""
+    timeout = table.get("timeout")
+    return Card(
+        deck=deck,
+        section=section,
+        id=table["id"],
+        front=table["front"],
+        back=table["back"],
+        kind=Kind(table.get("kind", Kind.RECALL)),
+        tags=tuple(table.get("tags", ())),
+        program=table.get("program"),
+        output=table.get("output"),
+        match=Match(table.get("match", Match.EXACT)),
+        normalize=tuple(table.get("normalize", ())),
+        requires_python=table.get("requires-python"),
+        timeout=float(timeout) if timeout is not None else None,
+        note=table.get("note"),
+        source=table.get("source"),
+        path=path,
+        line=line,
+    )
+
+
+def _read(file: Path, problems: list[str]) -> _Source | None:
+    try:
+        raw = file.read_bytes()
+    except OSError as error:
+        problems.append(f"{file}: cannot read: {error.strerror}")
+        return None
+    if len(raw) > MAX_FILE_BYTES:
+        problems.append(f"{file}: too large for a deck file ({len(raw)} bytes)")
+        return None
+    if b"\x00" in raw:
+        problems.append(f"{file}: not a text file (it contains NUL bytes)")
+        return None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw.count(b"\n", 0, error.start) + 1
+        problems.append(f"{file}:{line}: not UTF-8 text (byte 0x{raw[error.start]:02x})")
+        return None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        found = _SYNTAX_LINE.search(str(error))
+        line = int(found.group(1)) if found else 1
+        message = _SYNTAX_LINE.sub("", str(error)).strip()
+        problems.append(f"{file}:{line}: invalid TOML: {message}")
+        return None
+    except RecursionError:
+        problems.append(f"{file}: invalid TOML: nesting too deep")
+        return None
+    return _Source(file, text, data)
+
+
+def _section_from(source: _Source, problems: list[str]) -> Section | None:
+    data, path = source.data, source.path
+    before = len(problems)
+    for key in sorted(set(data) - TOP_LEVEL_KEYS):
+        problems.append(f"{path}:{source.key_line(key)}: unknown key {key!r}")
+    for key in ("deck", "section"):
+        value = data.get(key)
+        if not isinstance(value, str) or not value.strip():
+            problems.append(f"{path}:{source.key_line(key)}: {key!r} must be a non-empty string")
+    if not isinstance(data.get("about", ""), str):
+        problems.append(f"{path}:{source.key_line('about')}: 'about' must be a string")
+    tables = data.get("card", [])
+    if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
+        problems.append(f"{path}:{source.key_line('card')}: 'card' must be an array of tables")
+        return None
+    if not tables:
+        problems.append(f"{path}:1: no [[card]] tables")
+    if len(problems) > before:
+        return None
+
+    cards = []
+    for index, table in enumerate(tables):
+        line = source.card_line(index)
+        found = _card_table_problems(table)
+        for key, message in found:
+            where = source.key_line(key, after=line) if key else line
+            problems.append(f"{path}:{where}: card {table.get('id', index + 1)!s}: {message}")
+        if not found:
+            cards.append(card_from_table(table, data["deck"], data["section"], path, line))
+    if len(problems) > before:
+        return None
+    return Section(data["deck"], data["section"], data.get("about", ""), tuple(cards), path)
+
+
+def _card_table_problems(table: dict[str, Any]) -> list[tuple[str | None, str]]:
+    """Problems of one card as (the key to point at, message)."""
+    found: list[tuple[str | None, str]] = []
+    for key in sorted(set(table) - CARD_KEYS):
+        found.append((key, f"unknown field {key!r}"))
+    for key in ("id", "front", "back"):
+        if key not in table:
+            found.append((None, f"missing {key!r}"))
+    for key in ("id", "front", "back", "program", "output", "note", "source", "requires-python"):
+        if key in table and not isinstance(table[key], str):
+            found.append((key, f"{key!r} must be a string"))
+    if found:
+        return found
+
+    if not ID_PATTERN.fullmatch(table["id"]):
+        found.append(("id", f"id {table['id']!r} must be letters, digits, '.', '_' or '-'"))
+    if not table["front"].strip():
+        found.append(("front", "'front' is empty"))
+    kind = table.get("kind", Kind.RECALL)
+    if kind not in set(Kind):
+        found.append(("kind", f"unknown kind {kind!r} (expected {_choices(Kind)})"))
+    match = table.get("match", Match.EXACT)
+    if match not in set(Match):
+        found.append(("match", f"unknown match rule {match!r} (expected {_choices(Match)})"))
+    for key, allowed in (("tags", None), ("normalize", NORMALIZERS)):
+        value = table.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            found.append((key, f"{key!r} must be a list of strings"))
+        elif allowed and set(value) - set(allowed):
+            unknown = ", ".join(sorted(set(value) - set(allowed)))
+            found.append((key, f"unknown {key} {unknown} (expected {', '.join(allowed)})"))
+    timeout = table.get("timeout")
+    if timeout is not None and (
+        isinstance(timeout, bool) or not isinstance(timeout, int | float)
+        or not 0 < timeout <= MAX_TIMEOUT
+    ):  # fmt: skip
+        found.append(("timeout", f"'timeout' must be a number of seconds in (0, {MAX_TIMEOUT:g}]"))
+    spec = table.get("requires-python")
+    if spec is not None and not all(SPECIFIER_PATTERN.fullmatch(p) for p in spec.split(",")):
+        found.append(("requires-python", f"'requires-python' {spec!r} is not like '>=3.12'"))
+
+    program = table.get("program")
+    slot = program is not None and ANSWER_SLOT in program
+    if slot and not all(
+        line.strip() == ANSWER_SLOT for line in program.splitlines() if ANSWER_SLOT in line
+    ):
+        found.append(("program", f"{ANSWER_SLOT} must stand alone on its line"))
+    if kind == Kind.WRITE and not slot:
+        found.append(("program", f"a write card's program needs {ANSWER_SLOT}"))
+    if kind == Kind.PREDICT:
+        if program is None:
+            found.append((None, "a predict card needs a program"))
+        elif slot:
+            found.append(("program", f"a predict card's program must not contain {ANSWER_SLOT}"))
+    if kind in (Kind.WRITE, Kind.PREDICT) and "output" not in table:
+        found.append((None, f"a {kind} card needs an output"))
+    if kind == Kind.RECALL and slot and "output" not in table:
+        found.append((None, "a card whose program has {{answer}} needs an output"))
+    return found
+
+
+def _deck_problems(deck: Deck) -> list[str]:
+    problems = []
+    seen_ids: dict[str, Card] = {}
+    seen_sections: dict[str, Section] = {}
+    for section in deck.sections:
+        other = seen_sections.setdefault(section.name.casefold(), section)
+        if other is not section:
+            problems.append(
+                f"{section.path}:1: section {section.name!r} is already defined in {other.path}"
+            )
+        for card in section.cards:
+            first = seen_ids.setdefault(card.id, card)
+            if first is not card:
+                problems.append(
+                    f"{card.path}:{card.line}: duplicate id {card.id!r} in deck {deck.name!r}"
+                    f" (first at {first.path}:{first.line})"
+                )
+    return problems
+
+
+def _choices(values: Iterable[str]) -> str:
+    return ", ".join(str(value) for value in values)
+
+
+def match_section(names: Iterable[str], query: str) -> str:
+    """The one section `query` names: case-insensitive, whole name or a unique prefix.
+
+    A query that starts no name may still start one word of exactly one name ("generators").
+    """
+    choices = sorted(set(names), key=str.casefold)
+    wanted = query.strip().casefold()
+    for name in choices:
+        if name.casefold() == wanted:
+            return name
+    found = [name for name in choices if name.casefold().startswith(wanted)]
+    if not found:
+        found = [n for n in choices if any(w.startswith(wanted) for w in n.casefold().split())]
+    if len(found) == 1 and wanted:
+        return found[0]
+    if not found:
+        raise QuizzerError(f"no section {query!r}; sections are: {'; '.join(choices)}")
+    raise QuizzerError(f"section {query!r} is ambiguous: it could be {'; '.join(found)}")
+
+
+def cards_in_section(decks: Iterable[Deck], query: str | None) -> list[Card]:
+    """The cards of the section `query` names (all cards when it is None), in deck order."""
+    cards = [card for deck in decks for card in deck.cards]
+    if query is None:
+        return cards
+    name = match_section((card.section for card in cards), query)
+    return [card for card in cards if card.section == name]

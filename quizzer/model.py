@@ -1,0 +1,138 @@
+"""Plain data passed between quizzer's layers: cards, sections, decks and program runs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+ANSWER_SLOT = "{{answer}}"
+
+
+class Kind(StrEnum):
+    """How a card is asked."""
+
+    RECALL = "recall"  # shown, recalled, self-graded
+    WRITE = "write"  # the answer is code, run inside the card's program
+    PREDICT = "predict"  # the user types what the program prints
+
+
+class Match(StrEnum):
+    """How a program's output is compared with the expected output."""
+
+    EXACT = "exact"
+    UNORDERED = "unordered"
+    ELLIPSIS = "ellipsis"
+    REGEX = "regex"
+
+
+class Verdict(StrEnum):
+    """How a sandboxed program ended."""
+
+    OK = "ok"
+    ERROR = "error"
+    TIMEOUT = "timeout"
+    MEMORY = "memory"
+    KILLED = "killed"
+    OUTPUT_LIMIT = "output-limit"
+
+
+@dataclass(frozen=True)
+class Card:
+    """One card of a deck; its identity is (deck, id)."""
+
+    deck: str
+    section: str
+    id: str
+    front: str
+    back: str
+    kind: Kind = Kind.RECALL
+    tags: tuple[str, ...] = ()
+    program: str | None = None
+    output: str | None = None
+    match: Match = Match.EXACT
+    normalize: tuple[str, ...] = ()
+    requires_python: str | None = None
+    timeout: float | None = None
+    note: str | None = None
+    source: str | None = None
+    path: Path | None = field(default=None, compare=False)
+    line: int | None = field(default=None, compare=False)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.deck, self.id)
+
+    @property
+    def has_slot(self) -> bool:
+        return self.program is not None and ANSWER_SLOT in self.program
+
+    def to_dict(self) -> dict[str, object]:
+        """The card as JSON-ready data, with the TOML format's field names."""
+        return {
+            "id": self.id,
+            "deck": self.deck,
+            "section": self.section,
+            "kind": str(self.kind),
+            "front": self.front,
+            "back": self.back,
+            "tags": list(self.tags),
+            "program": self.program,
+            "output": self.output,
+            "match": str(self.match),
+            "normalize": list(self.normalize),
+            "requires-python": self.requires_python,
+            "timeout": self.timeout,
+            "note": self.note,
+            "source": self.source,
+            "path": str(self.path) if self.path else None,
+            "line": self.line,
+        }
+
+
+@dataclass(frozen=True)
+class Section:
+    """One section of a deck: one TOML file."""
+
+    deck: str
+    name: str
+    about: str
+    cards: tuple[Card, ...]
+    path: Path | None = None
+
+
+@dataclass(frozen=True)
+class Deck:
+    """A named collection of sections."""
+
+    name: str
+    sections: tuple[Section, ...]
+    path: Path | None = None
+
+    @property
+    def cards(self) -> tuple[Card, ...]:
+        return tuple(card for section in self.sections for card in section.cards)
+
+
+@dataclass(frozen=True)
+class Run:
+    """What one sandboxed program did."""
+
+    verdict: Verdict
+    exit_code: int | None
+    stdout: str
+    stderr: str
+    seconds: float
+    truncated: bool
+    isolation: str
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "verdict": str(self.verdict),
+            "exit_code": self.exit_code,
+            "stdout": self.stdout,
+            "stderr": self.stderr,
+            "seconds": round(self.seconds, 4),
+            "truncated": self.truncated,
+            "isolation": self.isolation,
+        }

@@ -1,0 +1,1 @@
+"""Terminal rendering (rich) and prompts (questionary), with a plain mode for pipes."""

@@ -1,0 +1,111 @@
+"""Rich renderings of cards, runs and check results, shared by the commands."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from rich.console import Console, Group, RenderableType
+from rich.panel import Panel
+from rich.syntax import Syntax
+from rich.table import Table
+from rich.text import Text
+
+from quizzer.model import Card, Run, Verdict
+
+if TYPE_CHECKING:
+    from quizzer.verify import Check
+
+_console: Console | None = None
+_error_console: Console | None = None
+
+
+def console() -> Console:
+    """The console for results (stdout); rich honours NO_COLOR and pipes by itself."""
+    global _console
+    if _console is None:
+        _console = Console(highlight=False)
+    return _console
+
+
+def error_console() -> Console:
+    """The console for progress and warnings (stderr), so stdout stays clean for pipes."""
+    global _error_console
+    if _error_console is None:
+        _error_console = Console(stderr=True, highlight=False)
+    return _error_console
+
+
+def code(text: str, *, language: str = "python") -> Syntax:
+    """Code highlighted for the terminal."""
+    return Syntax(text.strip("\n"), language, theme="ansi_dark", background_color="default",
+                  word_wrap=True)  # fmt: skip
+
+
+def card_panel(card: Card, *, answer: bool = True) -> Panel:
+    """A card with its front, and (when `answer`) its back, program, output and note."""
+    parts: list[RenderableType] = [Text(card.front, style="bold")]
+    if answer:
+        parts += [Text("\nAnswer", style="green bold"), code(card.back)]
+        if card.program:
+            parts += [Text("\nProgram", style="cyan bold"), code(card.program)]
+        if card.output is not None:
+            parts += [Text("\nPrints", style="cyan bold"), Text(card.output)]
+        if card.note:
+            parts += [Text("\nNote", style="yellow bold"), Text(card.note)]
+        if card.source and card.source.strip() != card.back.strip():
+            parts += [Text("\nThe sheet writes", style="dim bold"), code(card.source)]
+    title = f"{card.deck} · {card.section} · {card.id}"
+    return Panel(Group(*parts), title=title, subtitle=str(card.kind), title_align="left")
+
+
+def cards_table(cards: Sequence[Card]) -> Table:
+    table = Table("id", "kind", "section", "front", box=None, header_style="bold")
+    for card in cards:
+        table.add_row(card.id, str(card.kind), card.section, card.front)
+    return table
+
+
+def sections_table(rows: Sequence[tuple[str, str, int]]) -> Table:
+    table = Table("section", "cards", "deck", box=None, header_style="bold")
+    for deck, name, count in rows:
+        table.add_row(name, str(count), deck)
+    return table
+
+
+def verdict_text(verdict: Verdict | None) -> Text:
+    if verdict is None:
+        return Text("-", style="dim")
+    return Text(str(verdict), style="green" if verdict == Verdict.OK else "red bold")
+
+
+def run_report(run: Run) -> Group:
+    """What a program printed, then its verdict, exit code and time."""
+    parts: list[RenderableType] = []
+    if run.stdout:
+        parts.append(Text(run.stdout.rstrip("\n")))
+    if run.stderr:
+        parts.append(Text(run.stderr.rstrip("\n"), style="red"))
+    summary = Text.assemble(
+        ("verdict ", "dim"), verdict_text(run.verdict),
+        (f"  exit {run.exit_code}  {run.seconds:.2f}s", "dim"),
+        (" (output truncated)" if run.truncated else "", "yellow"),
+    )  # fmt: skip
+    parts.append(summary)
+    return Group(*parts)
+
+
+def failures_table(checks: Sequence[Check]) -> Table:
+    """The failed checks, each with why, or the diff of its output."""
+    table = Table("card", "section", "verdict", "detail", box=None, header_style="bold")
+    for check in checks:
+        detail = Syntax(check.detail, "diff", theme="ansi_dark", background_color="default")
+        table.add_row(check.card.id, check.card.section, verdict_text(check.verdict), detail)
+    return table
+
+
+def isolation_warning(isolation: str) -> str | None:
+    """A one-line warning when programs run without a namespace sandbox, else None."""
+    if isolation.startswith("none"):
+        return f"warning: card programs are not sandboxed ({isolation.removeprefix('none: ')})"
+    return None
