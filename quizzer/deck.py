@@ -28,7 +28,7 @@ CARD_KEYS = {
 }  # fmt: skip
 ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 SPECIFIER_PATTERN = re.compile(r"\s*(>=|<=|==|!=|>|<)\s*(\d+)(?:\.(\d+))?(?:\.(\d+))?\s*")
-_CARD_HEADER = re.compile(r"^\s*\[\[\s*card\s*\]\]", re.MULTILINE)
+_CARD_HEADER = re.compile(r"^[ \t]*\[\[[ \t]*card[ \t]*\]\]", re.MULTILINE)
 _SYNTAX_LINE = re.compile(r"\(at line (\d+), column \d+\)")
 
 

@@ -99,7 +99,7 @@ def compile_problem(code: str) -> str | None:
     try:
         compile(code, "<answer>", "exec", flags=_TOP_LEVEL_AWAIT, dont_inherit=True)
     except SyntaxError as error:
-        return f"line {error.lineno}: {error.msg}"
+        return f"line {error.lineno}: {error.msg}" if error.lineno else error.msg
     except ValueError as error:  # for instance a NUL byte in the code
         return str(error)
     return None

@@ -49,7 +49,11 @@ def run(file: Path, timeout: float, as_json: bool) -> None:
 
 def _read_source(file: Path) -> str:
     try:
-        raw = click.get_binary_stream("stdin").read() if str(file) == "-" else file.read_bytes()
+        if str(file) == "-":
+            with click.open_file("-", "rb") as stdin:
+                raw = stdin.read()
+        else:
+            raw = file.read_bytes()
     except FileNotFoundError:
         raise QuizzerError(f"{file}: no such file") from None
     except OSError as error:

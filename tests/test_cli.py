@@ -1,0 +1,188 @@
+"""The browsing, run and verify commands through click's CliRunner."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import write_deck
+
+from quizzer import __version__
+from quizzer.cli import COMMANDS, cli
+
+DECK = '''\
+deck = "demo"
+section = "Numbers"
+
+[[card]]
+id = "double"
+front = "Double x"
+back = "y = x * 2"
+kind = "write"
+program = """
+x = 21
+{{answer}}
+print(y)
+"""
+output = "42"
+
+[[card]]
+id = "power"
+front = "What does this print?"
+back = "1024"
+kind = "predict"
+program = "print(2 ** 10)"
+output = "1024"
+'''
+
+BROKEN_CARD = '''
+[[card]]
+id = "wrong"
+front = "Wrong on purpose"
+back = "print(1)"
+kind = "predict"
+program = "print(1)"
+output = "2"
+'''
+
+
+@pytest.fixture
+def deck(tmp_path: Path) -> Path:
+    write_deck(tmp_path / "demo", "numbers.toml", DECK)
+    return tmp_path / "demo"
+
+
+def test_help_lists_every_command_with_one_line(runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["--help"])
+    assert result.exit_code == 0
+    listed = result.output.split("Commands:")[1].splitlines()
+    names = [line.split()[0] for line in listed if line.strip()]
+    assert names == list(COMMANDS)
+
+
+def test_version(runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["--version"])
+    assert result.output.strip() == f"quizzer, version {__version__}"
+
+
+def test_sections_json(runner: CliRunner, deck: Path) -> None:
+    result = runner.invoke(cli, ["sections", "--deck", str(deck), "--json"])
+    assert result.exit_code == 0
+    assert json.loads(result.output) == [{"name": "Numbers", "cards": 2, "deck": "demo"}]
+
+
+def test_list_json_and_table(runner: CliRunner, deck: Path) -> None:
+    result = runner.invoke(cli, ["list", "num", "--deck", str(deck), "--json"])
+    rows = json.loads(result.output)
+    assert [(r["id"], r["kind"], r["section"], r["deck"]) for r in rows] == [
+        ("double", "write", "Numbers", "demo"),
+        ("power", "predict", "Numbers", "demo"),
+    ]
+    assert "Double x" in runner.invoke(cli, ["list", "--deck", str(deck)]).output
+
+
+def test_show_prints_the_whole_card(runner: CliRunner, deck: Path) -> None:
+    result = runner.invoke(cli, ["show", "double", "--deck", str(deck)])
+    assert result.exit_code == 0
+    for text in ("Double x", "y = x * 2", "print(y)", "42"):
+        assert text in result.output
+    data = json.loads(runner.invoke(cli, ["show", "demo/power", "--deck", str(deck), "--json"]).output)
+    assert data["program"] == "print(2 ** 10)" and data["output"] == "1024"
+
+
+def test_builtin_and_user_decks_are_both_listed(runner: CliRunner, home: Path) -> None:
+    write_deck(home / "decks" / "mine", "numbers.toml", DECK.replace('"demo"', '"mine"'))
+    names = {row["deck"] for row in json.loads(runner.invoke(cli, ["sections", "--json"]).output)}
+    assert names == {"asyncio", "mine"}
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["show", "nope"], "Error: no card 'nope' (see `quizzer list`)"),
+        (["list", "zzz"], "Error: no section 'zzz'; sections are: Numbers"),
+        (["sections", "--deck", "/no/such/deck"], "Error: /no/such/deck: no such file or folder"),
+    ],
+)
+def test_user_errors_are_one_line_and_exit_2(
+    runner: CliRunner, deck: Path, args: list[str], message: str
+) -> None:
+    if "--deck" not in args:
+        args = [*args, "--deck", str(deck)]
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 2
+    assert result.output.strip() == message
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_bad_deck_lists_every_problem_and_exits_2(runner: CliRunner, tmp_path: Path) -> None:
+    write_deck(tmp_path, "a.toml", 'deck = "d"\nsection = "S"\n[[card]]\nid = "x"\nfront = "F"\n')
+    write_deck(tmp_path, "b.toml", "deck = \n")
+    result = runner.invoke(cli, ["list", "--deck", str(tmp_path)])
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert lines[0].startswith(f"{tmp_path / 'a.toml'}:3: card x: missing 'back'")
+    assert lines[1].startswith(f"{tmp_path / 'b.toml'}:1: invalid TOML")
+    assert lines[-1] == "Error: 2 problems (listed above)"
+    assert "Traceback" not in result.output
+
+
+def test_run_json_reports_the_run(runner: CliRunner, tmp_path: Path) -> None:
+    program = tmp_path / "hello.py"
+    program.write_text("import asyncio\nasync def main():\n    print('hi')\nasyncio.run(main())\n")
+    result = runner.invoke(cli, ["run", str(program), "--json"])
+    assert result.exit_code == 0
+    data = json.loads(result.output)
+    assert set(data) == {"verdict", "exit_code", "stdout", "stderr", "seconds", "truncated",
+                         "isolation"}  # fmt: skip
+    assert (data["verdict"], data["exit_code"], data["stdout"]) == ("ok", 0, "hi\n")
+
+
+@pytest.mark.parametrize(
+    ("source", "verdict"),
+    [("raise ValueError('no')", "error"), ("import time\ntime.sleep(10)", "timeout")],
+)
+def test_run_exits_1_when_the_program_fails(
+    runner: CliRunner, tmp_path: Path, source: str, verdict: str
+) -> None:
+    program = tmp_path / "bad.py"
+    program.write_text(source)
+    result = runner.invoke(cli, ["run", str(program), "--timeout", "0.5", "--json"])
+    assert result.exit_code == 1
+    assert json.loads(result.output)["verdict"] == verdict
+
+
+def test_run_reads_stdin_and_refuses_missing_files(runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["run", "-", "--json"], input="print(6 * 7)\n")
+    assert json.loads(result.output)["stdout"] == "42\n"
+    missing = runner.invoke(cli, ["run", "/no/such.py"])
+    assert missing.exit_code == 2 and missing.output.strip() == "Error: /no/such.py: no such file"
+    bad_timeout = runner.invoke(cli, ["run", "-", "--timeout", "0"])
+    assert bad_timeout.exit_code == 2
+
+
+def test_verify_passes_then_reports_a_broken_card(runner: CliRunner, deck: Path) -> None:
+    result = runner.invoke(cli, ["verify", "--deck", str(deck), "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert (data["passed"], data["failed"]) == (2, 0)
+    assert {card["id"] for card in data["cards"]} == {"double", "power"}
+    assert set(data["cards"][0]) == {"id", "section", "ok", "verdict", "seconds", "detail"}
+    assert isinstance(data["isolation"], str) and data["isolation"]
+
+    file = deck / "numbers.toml"
+    file.write_text(file.read_text() + BROKEN_CARD)
+    result = runner.invoke(cli, ["verify", "--deck", str(deck), "--json"])
+    assert result.exit_code == 1
+    data = json.loads(result.output)
+    [failed] = [card for card in data["cards"] if not card["ok"]]
+    assert failed["id"] == "wrong" and "-2" in failed["detail"] and "+1" in failed["detail"]
+    table = runner.invoke(cli, ["verify", "--deck", str(deck)])
+    assert table.exit_code == 1 and "wrong" in table.output and "2 passed, 1 failed" in table.output
+
+
+def test_verify_one_section_by_prefix(runner: CliRunner, deck: Path) -> None:
+    result = runner.invoke(cli, ["verify", "--deck", str(deck), "--section", "NUM", "--json"])
+    assert json.loads(result.output)["passed"] == 2

@@ -1,0 +1,175 @@
+"""The deck loader: valid decks load, every kind of bad deck is reported as FILE:LINE."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import write_deck
+
+from quizzer.deck import (
+    DeckError,
+    cards_in_section,
+    deck_files,
+    load_deck,
+    load_decks,
+    match_section,
+)
+from quizzer.errors import QuizzerError
+from quizzer.model import Kind, Match
+
+GOOD = '''\
+deck = "demo"
+section = "Basics"
+about = "Small things."
+
+[[card]]
+id = "add"
+front = "Add one and two"
+back = "print(1 + 2)"
+kind = "write"
+tags = ["math"]
+program = """
+{{answer}}
+"""
+output = "3"
+
+[[card]]
+id = "hello"
+front = "What does this print?"
+back = "hello"
+kind = "predict"
+program = "print('hello')"
+output = "hello"
+match = "unordered"
+timeout = 2
+'''
+
+
+def card_file(body: str, section: str = "Basics") -> str:
+    return f'deck = "demo"\nsection = "{section}"\n\n[[card]]\n{body}'
+
+
+def problems_of(folder: Path) -> list[str]:
+    with pytest.raises(DeckError) as caught:
+        load_decks([folder])
+    return caught.value.problems
+
+
+def test_good_deck_loads_with_every_field(tmp_path: Path) -> None:
+    write_deck(tmp_path, "basics.toml", GOOD)
+    deck = load_deck(tmp_path)
+    assert deck.name == "demo"
+    assert [s.name for s in deck.sections] == ["Basics"]
+    add, hello = deck.cards
+    assert add.kind == Kind.WRITE and add.tags == ("math",) and add.has_slot
+    assert add.line == 5 and add.path == tmp_path / "basics.toml"
+    assert hello.kind == Kind.PREDICT and hello.match == Match.UNORDERED
+    assert hello.timeout == 2.0 and not hello.has_slot
+
+
+def test_sections_load_in_file_name_order_and_group_by_deck(tmp_path: Path) -> None:
+    write_deck(tmp_path, "02-b.toml", card_file('id = "b"\nfront = "B"\nback = "b"\n', "Second"))
+    write_deck(tmp_path, "01-a.toml", card_file('id = "a"\nfront = "A"\nback = "a"\n', "First"))
+    deck = load_deck(tmp_path)
+    assert [s.name for s in deck.sections] == ["First", "Second"]
+
+
+@pytest.mark.parametrize(
+    ("body", "line", "message"),
+    [
+        ('id = "x"\nfront = "F"\nback = "b"\nkind = "essay"\n', 8, "unknown kind 'essay'"),
+        ('id = "x"\nfront = "F"\nback = "b"\nkind = "write"\nprogram = "print(1)"\n'
+         'output = "1"\n', 9, "a write card's program needs {{answer}}"),
+        ('id = "x"\nfront = "F"\nback = "b"\nkind = "predict"\nprogram = "print(1)"\n',
+         4, "a predict card needs an output"),
+        ('id = "x"\nfront = "F"\nback = "b"\nkind = "predict"\noutput = "1"\n', 4,
+         "a predict card needs a program"),
+        ('id = "x"\nfront = "F"\nback = 3\n', 7, "'back' must be a string"),
+        ('id = "x"\nfront = "F"\nback = "b"\ntags = "one"\n', 8, "'tags' must be a list of strings"),
+        ('id = "x"\nfront = "F"\nback = "b"\ntimeout = -1\n', 8, "'timeout' must be a number"),
+        ('id = "x"\nfront = "F"\nback = "b"\nmatch = "fuzzy"\n', 8, "unknown match rule 'fuzzy'"),
+        ('id = "x"\nfront = "F"\nback = "b"\nouptut = "1"\n', 8, "unknown field 'ouptut'"),
+        ('id = "x y"\nfront = "F"\nback = "b"\n', 5, "must be letters, digits"),
+        ('front = "F"\nback = "b"\n', 4, "missing 'id'"),
+        ('id = "x"\nfront = "F"\nback = "b"\nrequires-python = "3.12+"\n', 8,
+         "is not like '>=3.12'"),
+        ('id = "x"\nfront = "F"\nback = "b"\nkind = "write"\noutput = "1"\n'
+         'program = "x = {{answer}}"\n', 10, "must stand alone on its line"),
+    ],
+)
+def test_schema_problem_is_reported_at_its_line(
+    tmp_path: Path, body: str, line: int, message: str
+) -> None:
+    file = write_deck(tmp_path, "bad.toml", card_file(body))
+    [problem] = problems_of(tmp_path)
+    assert problem.startswith(f"{file}:{line}: ")
+    assert message in problem
+
+
+def test_all_problems_are_reported_at_once(tmp_path: Path) -> None:
+    write_deck(tmp_path, "a.toml", card_file('id = "x"\nfront = "F"\nback = "b"\nkind = "?"\n'))
+    write_deck(tmp_path, "b.toml", "deck = [\n")
+    write_deck(tmp_path, "c.toml", card_file('id = "y"\nfront = ""\nback = "b"\n', "Other"))
+    problems = problems_of(tmp_path)
+    assert len(problems) == 3
+    assert [Path(p.split(":")[0]).name for p in problems] == ["a.toml", "b.toml", "c.toml"]
+
+
+def test_duplicate_ids_across_files_of_one_deck(tmp_path: Path) -> None:
+    write_deck(tmp_path, "a.toml", card_file('id = "same"\nfront = "A"\nback = "a"\n', "One"))
+    second = write_deck(tmp_path, "b.toml", card_file('id = "same"\nfront = "B"\nback = "b"\n', "Two"))
+    [problem] = problems_of(tmp_path)
+    assert problem.startswith(f"{second}:4: duplicate id 'same' in deck 'demo'")
+    assert "a.toml:4" in problem
+
+
+def test_syntax_error_names_file_and_line(tmp_path: Path) -> None:
+    file = write_deck(tmp_path, "bad.toml", 'deck = "demo"\nsection = "S"\n[[card]\nid = 1\n')
+    [problem] = problems_of(tmp_path)
+    assert problem.startswith(f"{file}:3: invalid TOML")
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"deck = \"caf\xe9\"\n", "not UTF-8 text"),
+        (b"\x7fELF\x02\x01\x01\x00\x00\x00binary", "not a text file"),
+        (b"x = " + b"[" * 100_000 + b"]" * 100_000 + b"\n", "invalid TOML"),
+    ],
+    ids=["latin-1", "binary", "deep-nesting"],
+)
+def test_unreadable_content_is_one_line(tmp_path: Path, content: bytes, message: str) -> None:
+    (tmp_path / "junk.toml").write_bytes(content)
+    [problem] = problems_of(tmp_path)
+    assert message in problem and "\n" not in problem
+
+
+def test_missing_path_and_empty_folder(tmp_path: Path) -> None:
+    with pytest.raises(QuizzerError, match="no such file or folder"):
+        deck_files(tmp_path / "nope")
+    with pytest.raises(QuizzerError, match=r"no deck files \(\*\.toml\)"):
+        deck_files(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [("queue", "Queues"), ("TASK", "Task"), ("tasks", "Tasks"), ("generators", "Async Generators")],
+)
+def test_match_section_by_case_and_prefix(query: str, expected: str) -> None:
+    names = ["Task", "Tasks", "Queues", "Async Generators", "Async Locks"]
+    assert match_section(names, query) == expected
+
+
+@pytest.mark.parametrize(("query", "message"), [("async", "ambiguous"), ("zzz", "no section")])
+def test_match_section_errors_list_the_sections(query: str, message: str) -> None:
+    with pytest.raises(QuizzerError, match=message) as caught:
+        match_section(["Async Generators", "Async Locks", "Queues"], query)
+    assert "Async Locks" in str(caught.value)
+
+
+def test_cards_in_section(tmp_path: Path) -> None:
+    write_deck(tmp_path, "basics.toml", GOOD)
+    decks = load_decks([tmp_path])
+    assert [c.id for c in cards_in_section(decks, "bas")] == ["add", "hello"]
+    assert len(cards_in_section(decks, None)) == 2

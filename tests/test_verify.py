@@ -1,0 +1,144 @@
+"""Matching outputs, filling programs, and checking cards by running them."""
+
+from __future__ import annotations
+
+import pytest
+
+from quizzer.model import Card, Kind, Match, Verdict
+from quizzer.verify import (
+    check_card,
+    compile_problem,
+    fill_program,
+    judge_prediction,
+    judge_program,
+    normalize_output,
+    output_diff,
+    outputs_match,
+    python_supports,
+    verify_cards,
+)
+
+
+def make_card(**fields: object) -> Card:
+    base: dict[str, object] = {"deck": "t", "section": "S", "id": "c", "front": "F", "back": "b"}
+    base.update(fields)
+    return Card(**base)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("expected", "actual", "rule", "same"),
+    [
+        ("a\nb", "a  \nb\n\n", Match.EXACT, True),
+        ("a\nb", "b\na", Match.EXACT, False),
+        ("a\nb\nb", "b\na\nb", Match.UNORDERED, True),
+        ("a\nb\nb", "b\na\na", Match.UNORDERED, False),
+        ("start ... end", "start 1 2 3 end", Match.ELLIPSIS, True),
+        ("start ... end", "begin 1 end", Match.ELLIPSIS, False),
+        (r"took \d+ ms", "took 12 ms", Match.REGEX, True),
+        (r"took \d+ ms", "took many ms", Match.REGEX, False),
+    ],
+)
+def test_outputs_match_rules(expected: str, actual: str, rule: Match, same: bool) -> None:
+    assert outputs_match(expected, actual, rule) is same
+
+
+def test_normalizers_hide_what_changes_between_runs() -> None:
+    printed = "<Task pending name='Task-17' coro=<main() at 0x7f3a2b1c>>"
+    assert normalize_output(printed, ["addresses", "task-names"]) == (
+        "<Task pending name='Task-N' coro=<main() at 0x...>>"
+    )
+    expected = "<Task pending name='Task-1' coro=<main() at 0xdeadbeef>>"
+    assert outputs_match(expected, printed, Match.EXACT, ["addresses", "task-names"])
+    assert not outputs_match(expected, printed, Match.EXACT)
+
+
+def test_fill_program_indents_a_multiline_answer() -> None:
+    program = "async def main():\n    {{answer}}\n    print(x)\n"
+    answer = "  x = 1\n  x += 1\n"
+    assert fill_program(program, answer) == "async def main():\n    x = 1\n    x += 1\n    print(x)\n"
+    assert fill_program(program, "") == "async def main():\n    pass\n    print(x)\n"
+
+
+def test_compile_problem_allows_top_level_await() -> None:
+    assert compile_problem("await asyncio.sleep(0)") is None
+    problem = compile_problem("res = [r await a in awaitables]")
+    assert problem is not None and problem.startswith("line 1:")
+    assert "null bytes" in (compile_problem("x = 1\0") or "")
+
+
+@pytest.mark.parametrize(
+    ("spec", "ok"),
+    [(None, True), (">=3.11", True), (">=3.12", False), ("<3.12", True), (">=3.10,<3.11", False)],
+)
+def test_python_supports(spec: str | None, ok: bool) -> None:
+    assert python_supports(spec, (3, 11, 7)) is ok
+
+
+WRITE = make_card(
+    kind=Kind.WRITE,
+    back="total = sum(values)",
+    program="values = [1, 2, 3]\n{{answer}}\nprint(total)\n",
+    output="6",
+)
+
+
+@pytest.mark.parametrize(
+    "answer", ["total = sum(values)", "total = 0\nfor v in values:\n    total += v", "total = 6"]
+)
+def test_write_answers_are_judged_by_what_they_do(answer: str) -> None:
+    check = judge_program(WRITE, answer)
+    assert check.ok, check.detail
+
+
+def test_wrong_answer_gets_a_diff_and_a_crash_gets_its_error() -> None:
+    wrong = judge_program(WRITE, "total = max(values)")
+    assert not wrong.ok and wrong.verdict == Verdict.OK
+    assert "-6" in wrong.detail and "+3" in wrong.detail
+    crash = judge_program(WRITE, "total = values.sum()")
+    assert not crash.ok and crash.verdict == Verdict.ERROR
+    assert "AttributeError" in crash.detail
+
+
+def test_check_card_for_each_kind() -> None:
+    assert check_card(WRITE).ok
+    predict = make_card(kind=Kind.PREDICT, program="print(2 ** 10)", output="1024")
+    assert check_card(predict).ok
+    assert not check_card(make_card(kind=Kind.PREDICT, program="print(2)", output="3")).ok
+    broken_recall = check_card(make_card(back="Try:\n    pass"))
+    assert not broken_recall.ok and "does not compile" in broken_recall.detail
+    assert check_card(make_card(back="await asyncio.sleep(1)")).ok
+
+
+def test_check_card_skips_cards_for_a_newer_python() -> None:
+    card = make_card(kind=Kind.PREDICT, program="raise SystemExit(1)", output="",
+                     requires_python=">=99")  # fmt: skip
+    check = check_card(card)
+    assert check.ok and check.skipped and check.verdict is None
+
+
+def test_judge_prediction_respects_order_and_patterns() -> None:
+    ordered = make_card(kind=Kind.PREDICT, program="", output="1\n2")
+    assert judge_prediction(ordered, "1\n2\n", "1\n2\n")
+    assert not judge_prediction(ordered, "2\n1", "1\n2\n")
+    unordered = make_card(kind=Kind.PREDICT, program="", output="1\n2", match=Match.UNORDERED)
+    assert judge_prediction(unordered, "2\n1", "1\n2\n")
+    addresses = make_card(kind=Kind.PREDICT, program="", output="<obj at 0x...>",
+                          match=Match.ELLIPSIS)  # fmt: skip
+    assert judge_prediction(addresses, "<obj at 0x...>", "<obj at 0x7fa0>")
+
+
+def test_verify_cards_keeps_deck_order_and_reports_progress() -> None:
+    cards = [
+        make_card(id=f"c{n}", kind=Kind.PREDICT, program=f"print({n})", output=str(n))
+        for n in range(6)
+    ]
+    cards[3] = make_card(id="c3", kind=Kind.PREDICT, program="print(0)", output="3")
+    seen: list[str] = []
+    checks = verify_cards(cards, jobs=3, progress=lambda check: seen.append(check.card.id))
+    assert [c.card.id for c in checks] == [f"c{n}" for n in range(6)]
+    assert sorted(seen) == sorted(c.card.id for c in checks)
+    assert [c.ok for c in checks] == [True, True, True, False, True, True]
+
+
+def test_output_diff_is_unified() -> None:
+    assert output_diff("a\nb", "a\nc").splitlines()[-2:] == ["-b", "+c"]
