@@ -1,0 +1,383 @@
+"""Append one card to a deck on disk, keeping every byte of what the user wrote.
+
+The new card is rendered with tomlkit and appended after the file's last byte, so comments and
+layout elsewhere in the file are untouched. The write is atomic (a temporary file in the same
+folder, fsync, rename, fsync of the folder) and happens under an exclusive lock on the deck, held
+from reading the deck to renaming the file, so concurrent `quizzer add` runs all land.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import os
+import re
+import tempfile
+import time
+import tomllib
+import unicodedata
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from quizzer import paths
+from quizzer.deck import DeckError, card_problems, deck_files, load_deck, load_decks
+from quizzer.errors import QuizzerError
+from quizzer.model import Card, Deck
+
+OWN_DECK_NAME = "mine"
+LOCK_NAME = ".quizzer.lock"
+LOCK_TIMEOUT = 30.0  # seconds to wait for another `quizzer add` before giving up
+NEW_FILE_MODE = 0o644
+# The order fields are written in, as in the built-in deck.
+FIELD_ORDER = (
+    "id", "front", "back", "kind", "tags", "program", "output", "match", "normalize",
+    "requires-python", "timeout", "note", "source",
+)  # fmt: skip
+_NUMBERED_FILE = re.compile(r"^(\d+)-")
+
+
+@dataclass(frozen=True)
+class DeckTarget:
+    """A place `add_card` can write to: a deck folder or one section file, and what it holds."""
+
+    path: Path
+    name: str
+    deck: Deck | None  # None while the folder holds no deck file yet
+
+    @property
+    def is_file(self) -> bool:
+        return self.path.is_file()
+
+    @property
+    def folder(self) -> Path:
+        """The folder holding the deck's lock (the deck folder, or the section file's folder)."""
+        return self.path.parent if self.is_file else self.path
+
+    def section_names(self) -> list[str]:
+        return [section.name for section in self.deck.sections] if self.deck else []
+
+    def section_named(self, name: str) -> str | None:
+        """The deck's spelling of section `name` (compared case-insensitively), or None."""
+        wanted = name.strip().casefold()
+        return next((s for s in self.section_names() if s.casefold() == wanted), None)
+
+
+@dataclass(frozen=True)
+class AddedCard:
+    """A card that is now on disk."""
+
+    card: Card
+    file: Path
+    new_section: bool
+
+
+def slugify(text: str, max_length: int = 48, fallback: str = "card") -> str:
+    """A lowercase ASCII slug of `text` (words joined by '-'), cut at a word, or `fallback`."""
+    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    words = re.findall(r"[a-z0-9]+", plain.lower())
+    slug = ""
+    for word in words:
+        longer = f"{slug}-{word}" if slug else word
+        if len(longer) > max_length:
+            break
+        slug = longer
+    if not slug and words:
+        slug = words[0][:max_length]
+    return slug or fallback
+
+
+def unique_id(base: str, taken: Iterable[str]) -> str:
+    """`base`, or `base-2`, `base-3`... whichever is not taken yet."""
+    used = set(taken)
+    candidate, number = base, 2
+    while candidate in used:
+        candidate, number = f"{base}-{number}", number + 1
+    return candidate
+
+
+def section_file_name(section: str, folder: Path) -> str:
+    """A free file name in `folder` for a new section, following the folder's naming.
+
+    When every deck file there is numbered ("03-task.toml"), the new one takes the next number.
+    """
+    existing = sorted(p.name for p in folder.glob("*.toml"))
+    numbers = [found for name in existing if (found := _NUMBERED_FILE.match(name))]
+    slug = slugify(section, max_length=40, fallback="section")
+    stem = slug
+    if existing and len(numbers) == len(existing):
+        width = max(len(found.group(1)) for found in numbers)
+        stem = f"{max(int(found.group(1)) for found in numbers) + 1:0{width}d}-{slug}"
+    name, number = f"{stem}.toml", 2
+    while (folder / name).exists():
+        name, number = f"{stem}-{number}.toml", number + 1
+    return name
+
+
+def deck_path_or_own(path: Path | None) -> tuple[Path, bool]:
+    """The deck path to write to (`path`, or the user's own deck) and whether it is the own one."""
+    if path is None:
+        return paths.own_deck_dir(), True
+    return path, False
+
+
+def find_target(path: Path | None) -> DeckTarget:
+    """Load what the deck at `path` (default: the user's own deck) holds now.
+
+    Refuses the built-in deck, and a deck whose files do not load.
+    """
+    path, own = deck_path_or_own(path)
+    refuse_builtin(path)
+    if path.is_file():
+        deck = load_deck(path)
+        return DeckTarget(path, deck.name, deck)
+    if path.exists() and not path.is_dir():
+        raise QuizzerError(f"{path}: not a deck folder or TOML file")
+    if path.is_dir() and any(path.rglob("*.toml")):
+        deck = load_deck(path)
+        return DeckTarget(path, deck.name, deck)
+    if path.suffix == ".toml":
+        raise QuizzerError(f"{path}: no such deck file (pass a folder to start a new deck)")
+    return DeckTarget(path, OWN_DECK_NAME if own else path.resolve().name, None)
+
+
+def refuse_builtin(path: Path) -> None:
+    """Raise when `path` is the built-in deck or inside it: it is never written."""
+    builtin = paths.builtin_deck_dir().resolve()
+    resolved = path.resolve()
+    if resolved == builtin or builtin in resolved.parents:
+        raise QuizzerError(
+            f"{path}: the built-in deck is read-only; add cards to your own deck "
+            "(leave out --deck) or to another deck folder"
+        )
+
+
+def add_card(path: Path | None, section: str, table: Mapping[str, Any]) -> AddedCard:
+    """Append the card `table` to `section` of the deck at `path` (default: the user's own).
+
+    Without an "id", the card gets a slug of its front, unique in the deck. A new section gets a
+    file of its own. Nothing is written unless the whole resulting deck loads.
+    """
+    path, _own = deck_path_or_own(path)
+    refuse_builtin(path)
+    if path.is_file():
+        folder = path.parent
+    elif path.suffix == ".toml":
+        raise QuizzerError(f"{path}: no such deck file (pass a folder to start a new deck)")
+    else:
+        folder = path
+        _make_folder(folder)
+    with deck_lock(folder):
+        target = find_target(path)
+        return _add_locked(target, section, dict(table))
+
+
+@contextlib.contextmanager
+def deck_lock(folder: Path, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
+    """Hold an exclusive lock on the deck in `folder` (its lock file); wait up to `timeout`."""
+    lock_path = folder / LOCK_NAME
+    try:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, NEW_FILE_MODE)
+    except OSError as error:
+        raise _write_error(folder, error) from None
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise QuizzerError(
+                        f"{folder}: the deck is locked by another quizzer (waited {timeout:g}s;"
+                        f" if none is running, remove {lock_path})"
+                    ) from None
+                time.sleep(0.02)
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock
+
+
+def render_card(table: Mapping[str, Any]) -> str:
+    """One ``[[card]]`` table as TOML text, fields in the deck's order, multi-line strings kept."""
+    import tomlkit
+
+    card = tomlkit.table()
+    for key in sorted(table, key=lambda k: FIELD_ORDER.index(k) if k in FIELD_ORDER else 99):
+        card[key] = _toml_value(table[key])
+    cards = tomlkit.aot()
+    cards.append(card)
+    document = tomlkit.document()
+    document["card"] = cards
+    return tomlkit.dumps(document)
+
+
+def new_section_text(deck: str, section: str, table: Mapping[str, Any]) -> str:
+    """The text of a new section file holding one card."""
+    import tomlkit
+
+    header = tomlkit.document()
+    header["deck"] = deck
+    header["section"] = section
+    return tomlkit.dumps(header) + "\n" + render_card(table)
+
+
+def append_card_text(text: str, table: Mapping[str, Any]) -> str:
+    """`text` (a section file) with the card `table` after its last byte.
+
+    The file's bytes stay a prefix of the result; its line endings are followed. Falls back to
+    tomlkit's own editing when plain appending would not parse (cards written as an inline array).
+    """
+    newline = "\r\n" if "\r\n" in text else "\n"
+    block = render_card(table).replace("\n", newline)
+    if not text or text.endswith(newline * 2):
+        result = text + block
+    elif text.endswith("\n"):
+        result = text + newline + block
+    else:
+        result = text + newline * 2 + block
+    if _appended_cleanly(text, result, table):
+        return result
+    import tomlkit
+
+    document = tomlkit.parse(text)
+    document["card"].append(dict(table))
+    result = tomlkit.dumps(document)
+    if not _appended_cleanly(text, result, table):
+        raise QuizzerError("cannot append a card to this file without changing its other cards")
+    return result
+
+
+def _add_locked(target: DeckTarget, section: str, table: dict[str, Any]) -> AddedCard:
+    section = section.strip()
+    if not section:
+        raise QuizzerError("the section name is empty")
+    taken = {card.id: card for card in target.deck.cards} if target.deck else {}
+    if "id" in table:
+        first = taken.get(table["id"])
+        if first is not None:
+            raise QuizzerError(
+                f"duplicate id {table['id']!r}: deck {target.name!r} already has it "
+                f"({first.path}:{first.line}); choose another --id"
+            )
+    else:
+        table = {"id": unique_id(slugify(str(table.get("front", ""))), taken), **table}
+    problems = card_problems(table)
+    if problems:
+        raise QuizzerError(f"card {table['id']}: {'; '.join(problems)}")
+
+    existing = target.section_named(section)
+    if target.is_file and existing is None:
+        raise QuizzerError(
+            f"{target.path} holds only section {target.section_names()[0]!r}; "
+            "pass the deck folder to add a new section"
+        )
+    if existing is not None:
+        assert target.deck is not None
+        file = next(s.path for s in target.deck.sections if s.name == existing and s.path)
+        text = _read_text(file)
+        new_text = append_card_text(text, table)
+        mode = file.stat().st_mode & 0o7777
+        section = existing
+    else:
+        file = target.path / section_file_name(section, target.path)
+        new_text = new_section_text(target.name, section, table)
+        mode = NEW_FILE_MODE
+    card = _write_checked(target, file, new_text.encode("utf-8"), mode, table["id"])
+    return AddedCard(card, file, new_section=existing is None)
+
+
+def _write_checked(target: DeckTarget, file: Path, data: bytes, mode: int, card_id: str) -> Card:
+    """Write `data` to `file` atomically, once the deck with it in place loads; the new card."""
+    folder = file.parent
+    try:
+        fd, temp_name = tempfile.mkstemp(prefix=f".{file.name}.", suffix=".tmp", dir=folder)
+    except OSError as error:
+        raise _write_error(folder, error) from None
+    temp = Path(temp_name)
+    try:
+        try:
+            with os.fdopen(fd, "wb") as stream:
+                stream.write(data)
+                stream.flush()
+                os.fchmod(stream.fileno(), mode)
+                os.fsync(stream.fileno())
+        except OSError as error:
+            raise _write_error(folder, error) from None
+        deck = _load_with(target, file, temp)
+        card = next(c for c in deck.cards if c.id == card_id)
+        try:
+            temp.replace(file)
+            _fsync_folder(folder)
+        except OSError as error:
+            raise _write_error(folder, error) from None
+    finally:
+        temp.unlink(missing_ok=True)
+    return replace(card, path=file)
+
+
+def _load_with(target: DeckTarget, file: Path, temp: Path) -> Deck:
+    """The deck as it will be once `temp` replaces `file`, loaded and checked in full."""
+    others = [] if target.is_file or target.deck is None else deck_files(target.path)
+    try:
+        decks = load_decks([*(f for f in others if f != file), temp])
+    except DeckError as error:
+        raise DeckError([p.replace(str(temp), str(file)) for p in error.problems]) from None
+    if len(decks) != 1:
+        raise QuizzerError(f"{target.path}: would hold {len(decks)} decks after adding the card")
+    return decks[0]
+
+
+def _appended_cleanly(text: str, result: str, table: Mapping[str, Any]) -> bool:
+    """Whether `result` holds exactly what `text` held, plus the card `table` at the end."""
+    try:
+        before, after = tomllib.loads(text), tomllib.loads(result)
+    except tomllib.TOMLDecodeError:
+        return False
+    cards = after.pop("card", None)
+    old_cards = before.pop("card", [])
+    return before == after and cards == [*old_cards, dict(table)]
+
+
+def _toml_value(value: Any) -> Any:
+    import tomlkit
+    from tomlkit.items import String, Trivia
+
+    if isinstance(value, str) and "\n" in value:
+        # Start the text on a line of its own, as the built-in deck does: TOML drops a newline
+        # right after the opening quotes, so one more leaves the value as it is.
+        plain = tomlkit.string(value, multiline=True)
+        quotes = len(plain.type.value)
+        body = plain.as_string()[quotes:-quotes]
+        return String(plain.type, value, body if body.startswith("\n") else "\n" + body, Trivia())
+    return value
+
+
+def _read_text(file: Path) -> str:
+    try:
+        return file.read_bytes().decode("utf-8")
+    except OSError as error:
+        raise QuizzerError(f"{file}: cannot read: {error.strerror}") from None
+
+
+def _make_folder(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise _write_error(folder, error) from None
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make the rename itself durable."""
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_error(folder: Path, error: OSError) -> QuizzerError:
+    reason = error.strerror or errno.errorcode.get(error.errno or 0, str(error))
+    return QuizzerError(f"{folder}: cannot write to this folder: {reason}")
