@@ -6,10 +6,8 @@ stays as fast as click itself.
 
 from __future__ import annotations
 
-import importlib
 import os
 import sys
-import traceback
 from typing import Any
 
 import click
@@ -17,13 +15,15 @@ import click
 from quizzer import __version__
 from quizzer.errors import QuizzerError
 
-# name -> (module under quizzer.commands, attribute); the order is the order of --help.
-COMMANDS: dict[str, tuple[str, str]] = {
-    "sections": ("browse", "sections"),
-    "list": ("browse", "list_cards"),
-    "show": ("browse", "show"),
-    "verify": ("verify", "verify"),
-    "run": ("run", "run"),
+# name -> (module under quizzer.commands, attribute, the line --help shows); the order is the
+# order of --help. The line is kept here so that `quizzer --help` imports no command module;
+# tests/test_cli.py checks that it is each command's own short help.
+COMMANDS: dict[str, tuple[str, ...]] = {
+    "sections": ("browse", "sections", "List the sections of the decks, with their card counts."),
+    "list": ("browse", "list_cards", "List the cards (of one SECTION: a unique prefix will do)."),
+    "show": ("browse", "show", "Show one card in full: front, answer, program, output and note."),
+    "verify": ("verify", "verify", "Check that every card's program prints what the card says."),
+    "run": ("run", "run", "Run a Python FILE in the sandbox, as card programs run."),
 }
 
 
@@ -32,7 +32,7 @@ class UserError(click.ClickException):
 
     def __init__(self, error: QuizzerError) -> None:
         super().__init__(str(error))
-        self.exit_code = error.exit_code
+        self.exit_code = error.exit_code  # type: ignore[misc]  # click reads it per instance
 
     def show(self, file: Any = None) -> None:
         lines = self.message.splitlines() or ["unknown error"]
@@ -53,10 +53,23 @@ class LazyGroup(click.Group):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name not in COMMANDS:
             return None
-        module_name, attribute = COMMANDS[cmd_name]
+        import importlib
+
+        module_name, attribute = COMMANDS[cmd_name][:2]
         module = importlib.import_module(f"quizzer.commands.{module_name}")
         command: click.Command = getattr(module, attribute)
         return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = []
+        for name, entry in COMMANDS.items():
+            if len(entry) > 2:
+                rows.append((name, entry[2]))
+            else:
+                command = self.get_command(ctx, name)
+                rows.append((name, command.get_short_help_str(80) if command else ""))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -71,6 +84,8 @@ class LazyGroup(click.Group):
             raise click.exceptions.Exit(1) from None
         except Exception as error:  # the last resort: a bug, never a user's mistake
             if ctx.obj and ctx.obj.get("debug"):
+                import traceback
+
                 traceback.print_exc()
             else:
                 click.echo(

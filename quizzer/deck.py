@@ -202,8 +202,8 @@ def _section_from(source: _Source, problems: list[str]) -> Section | None:
     for index, table in enumerate(tables):
         line = source.card_line(index)
         found = _card_table_problems(table)
-        for key, message in found:
-            where = source.key_line(key, after=line) if key else line
+        for field_name, message in found:
+            where = line if field_name is None else source.key_line(field_name, after=line)
             problems.append(f"{path}:{where}: card {table.get('id', index + 1)!s}: {message}")
         if not found:
             cards.append(card_from_table(table, data["deck"], data["section"], path, line))
@@ -253,9 +253,9 @@ def _card_table_problems(table: dict[str, Any]) -> list[tuple[str | None, str]]:
     if spec is not None and not all(SPECIFIER_PATTERN.fullmatch(p) for p in spec.split(",")):
         found.append(("requires-python", f"'requires-python' {spec!r} is not like '>=3.12'"))
 
-    program = table.get("program")
+    program: str | None = table.get("program")
     slot = program is not None and ANSWER_SLOT in program
-    if slot and not all(
+    if program is not None and slot and not all(
         line.strip() == ANSWER_SLOT for line in program.splitlines() if ANSWER_SLOT in line
     ):
         found.append(("program", f"{ANSWER_SLOT} must stand alone on its line"))

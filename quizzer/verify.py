@@ -84,7 +84,7 @@ def output_diff(expected: str, actual: str) -> str:
 def fill_program(program: str, answer: str) -> str:
     """Put `answer` in place of the program's {{answer}} line, indented as that line is."""
     body = textwrap.dedent(answer.expandtabs(4)).strip("\n").splitlines() or ["pass"]
-    lines = []
+    lines: list[str] = []
     for line in program.splitlines():
         if line.strip() == ANSWER_SLOT:
             indent = line[: len(line) - len(line.lstrip())]

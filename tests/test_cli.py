@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 from conftest import write_deck
@@ -62,6 +63,14 @@ def test_help_lists_every_command_with_one_line(runner: CliRunner) -> None:
     assert names == list(COMMANDS)
 
 
+@pytest.mark.parametrize("name", list(COMMANDS))
+def test_help_line_kept_in_cli_is_the_command_s_own(name: str) -> None:
+    command = cli.get_command(click.Context(cli), name)
+    assert command is not None
+    if len(COMMANDS[name]) > 2:
+        assert COMMANDS[name][2] == command.get_short_help_str(200)
+
+
 def test_version(runner: CliRunner) -> None:
     result = runner.invoke(cli, ["--version"])
     assert result.output.strip() == f"quizzer, version {__version__}"
@@ -88,7 +97,8 @@ def test_show_prints_the_whole_card(runner: CliRunner, deck: Path) -> None:
     assert result.exit_code == 0
     for text in ("Double x", "y = x * 2", "print(y)", "42"):
         assert text in result.output
-    data = json.loads(runner.invoke(cli, ["show", "demo/power", "--deck", str(deck), "--json"]).output)
+    shown = runner.invoke(cli, ["show", "demo/power", "--deck", str(deck), "--json"])
+    data = json.loads(shown.output)
     assert data["program"] == "print(2 ** 10)" and data["output"] == "1024"
 
 

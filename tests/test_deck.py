@@ -86,7 +86,8 @@ def test_sections_load_in_file_name_order_and_group_by_deck(tmp_path: Path) -> N
         ('id = "x"\nfront = "F"\nback = "b"\nkind = "predict"\noutput = "1"\n', 4,
          "a predict card needs a program"),
         ('id = "x"\nfront = "F"\nback = 3\n', 7, "'back' must be a string"),
-        ('id = "x"\nfront = "F"\nback = "b"\ntags = "one"\n', 8, "'tags' must be a list of strings"),
+        ('id = "x"\nfront = "F"\nback = "b"\ntags = "one"\n', 8,
+         "'tags' must be a list of strings"),
         ('id = "x"\nfront = "F"\nback = "b"\ntimeout = -1\n', 8, "'timeout' must be a number"),
         ('id = "x"\nfront = "F"\nback = "b"\nmatch = "fuzzy"\n', 8, "unknown match rule 'fuzzy'"),
         ('id = "x"\nfront = "F"\nback = "b"\nouptut = "1"\n', 8, "unknown field 'ouptut'"),
@@ -118,7 +119,8 @@ def test_all_problems_are_reported_at_once(tmp_path: Path) -> None:
 
 def test_duplicate_ids_across_files_of_one_deck(tmp_path: Path) -> None:
     write_deck(tmp_path, "a.toml", card_file('id = "same"\nfront = "A"\nback = "a"\n', "One"))
-    second = write_deck(tmp_path, "b.toml", card_file('id = "same"\nfront = "B"\nback = "b"\n', "Two"))
+    body = 'id = "same"\nfront = "B"\nback = "b"\n'
+    second = write_deck(tmp_path, "b.toml", card_file(body, "Two"))
     [problem] = problems_of(tmp_path)
     assert problem.startswith(f"{second}:4: duplicate id 'same' in deck 'demo'")
     assert "a.toml:4" in problem

@@ -55,7 +55,8 @@ def test_normalizers_hide_what_changes_between_runs() -> None:
 def test_fill_program_indents_a_multiline_answer() -> None:
     program = "async def main():\n    {{answer}}\n    print(x)\n"
     answer = "  x = 1\n  x += 1\n"
-    assert fill_program(program, answer) == "async def main():\n    x = 1\n    x += 1\n    print(x)\n"
+    filled = "async def main():\n    x = 1\n    x += 1\n    print(x)\n"
+    assert fill_program(program, answer) == filled
     assert fill_program(program, "") == "async def main():\n    pass\n    print(x)\n"
 
 

@@ -51,7 +51,7 @@ def _read_source(file: Path) -> str:
     try:
         if str(file) == "-":
             with click.open_file("-", "rb") as stdin:
-                raw = stdin.read()
+                raw: bytes = stdin.read()
         else:
             raw = file.read_bytes()
     except FileNotFoundError:

@@ -32,7 +32,7 @@ def verify(deck_path: Path | None, section: str | None, jobs: int | None, as_jso
     if as_json:
         checks = verify_cards(cards, jobs=jobs)
     else:
-        from quizzer.ui import render, progress
+        from quizzer.ui import progress, render
 
         warning = render.isolation_warning(isolation)
         if warning:

@@ -1,0 +1,77 @@
+"""The built-in asyncio deck: every entry of the sheet is a card, and every card proves itself."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from quizzer.deck import load_deck
+from quizzer.model import Deck, Kind
+from quizzer.verify import verify_cards
+
+SECTIONS = [
+    "Coroutine",
+    "Async Comprehensions and Loops",
+    "Task",
+    "Tasks",
+    "Subprocesses",
+    "Streams",
+    "Semaphores, Events and Conditions",
+    "Locks",
+    "Queues",
+    "Async Generators and Iterators",
+    "Async Context Managers",
+]
+# Entries of ../shared/seed/asyncio-cheatsheet.txt per section, counted by hand from the sheet.
+SHEET_ENTRIES = [6, 3, 13, 10, 6, 6, 10, 2, 9, 3, 2]
+
+
+@pytest.fixture(scope="module")
+def deck(builtin_deck: Path) -> Deck:
+    return load_deck(builtin_deck)
+
+
+@pytest.fixture(scope="module")
+def builtin_deck() -> Path:  # module scope, so the deck loads once
+    from quizzer import paths
+
+    return paths.builtin_deck_dir()
+
+
+def test_sections_follow_the_sheet(deck: Deck) -> None:
+    assert deck.name == "asyncio"
+    assert [section.name for section in deck.sections] == SECTIONS
+
+
+def test_every_sheet_entry_has_a_card(deck: Deck) -> None:
+    for section, entries in zip(deck.sections, SHEET_ENTRIES, strict=True):
+        assert len(section.cards) >= entries, section.name
+    assert len(deck.cards) >= sum(SHEET_ENTRIES)
+
+
+def test_cards_are_mostly_runnable_and_all_carry_a_program(deck: Deck) -> None:
+    kinds = Counter(card.kind for card in deck.cards)
+    assert kinds[Kind.WRITE] + kinds[Kind.PREDICT] >= 0.75 * len(deck.cards)
+    missing = [card.id for card in deck.cards if not card.program]
+    assert missing == []
+
+
+def test_sheet_fixes_explain_themselves(deck: Deck) -> None:
+    fixes = [card for card in deck.cards if "sheet-fix" in card.tags]
+    assert len(fixes) >= 8  # the sheet has at least this many real mistakes
+    for card in fixes:
+        assert card.note and card.source, card.id
+
+
+def test_programs_stay_off_the_network_and_are_quick(deck: Deck) -> None:
+    for card in deck.cards:
+        program = card.program or ""
+        assert "google.com" not in program and "'ls'" not in program, card.id
+        assert "sleep(1)" not in program, card.id
+
+
+def test_every_card_verifies(deck: Deck) -> None:
+    failures = [(c.card.id, c.detail) for c in verify_cards(deck.cards) if not c.ok]
+    assert failures == []
