@@ -19,6 +19,7 @@ from quizzer.errors import QuizzerError
 # order of --help. The line is kept here so that `quizzer --help` imports no command module;
 # tests/test_cli.py checks that it is each command's own short help.
 COMMANDS: dict[str, tuple[str, ...]] = {
+    "add": ("add", "add", "Add a card to your own deck (or to --deck), checked before it is saved."),
     "sections": ("browse", "sections", "List the sections of the decks, with their card counts."),
     "list": ("browse", "list_cards", "List the cards (of one SECTION: a unique prefix will do)."),
     "show": ("browse", "show", "Show one card in full: front, answer, program, output and note."),

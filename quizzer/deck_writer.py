@@ -250,9 +250,12 @@ def append_card_text(text: str, table: Mapping[str, Any]) -> str:
     return result
 
 
-def _add_locked(target: DeckTarget, section: str, table: dict[str, Any]) -> AddedCard:
-    section = section.strip()
-    if not section:
+def check_addition(target: DeckTarget, section: str,
+                   table: Mapping[str, Any]) -> tuple[dict[str, Any], str | None]:  # fmt: skip
+    """Raise what stops `table` joining `section` of `target`; else the table with its id, and
+    the deck's spelling of the section (None for a new section).
+    """
+    if not section.strip():
         raise QuizzerError("the section name is empty")
     taken = {card.id: card for card in target.deck.cards} if target.deck else {}
     if "id" in table:
@@ -262,28 +265,31 @@ def _add_locked(target: DeckTarget, section: str, table: dict[str, Any]) -> Adde
                 f"duplicate id {table['id']!r}: deck {target.name!r} already has it "
                 f"({first.path}:{first.line}); choose another --id"
             )
+        with_id = dict(table)
     else:
-        table = {"id": unique_id(slugify(str(table.get("front", ""))), taken), **table}
-    problems = card_problems(table)
+        with_id = {"id": unique_id(slugify(str(table.get("front", ""))), taken), **table}
+    problems = card_problems(with_id)
     if problems:
-        raise QuizzerError(f"card {table['id']}: {'; '.join(problems)}")
-
+        raise QuizzerError(f"card {with_id['id']}: {'; '.join(problems)}")
     existing = target.section_named(section)
     if target.is_file and existing is None:
         raise QuizzerError(
             f"{target.path} holds only section {target.section_names()[0]!r}; "
             "pass the deck folder to add a new section"
         )
+    return with_id, existing
+
+
+def _add_locked(target: DeckTarget, section: str, table: dict[str, Any]) -> AddedCard:
+    table, existing = check_addition(target, section, table)
     if existing is not None:
         assert target.deck is not None
         file = next(s.path for s in target.deck.sections if s.name == existing and s.path)
-        text = _read_text(file)
-        new_text = append_card_text(text, table)
+        new_text = append_card_text(_read_text(file), table)
         mode = file.stat().st_mode & 0o7777
-        section = existing
     else:
         file = target.path / section_file_name(section, target.path)
-        new_text = new_section_text(target.name, section, table)
+        new_text = new_section_text(target.name, section.strip(), table)
         mode = NEW_FILE_MODE
     card = _write_checked(target, file, new_text.encode("utf-8"), mode, table["id"])
     return AddedCard(card, file, new_section=existing is None)
