@@ -14,6 +14,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from quizzer import deck_cache
 from quizzer.errors import QuizzerError
 from quizzer.model import ANSWER_SLOT, Card, Deck, Kind, Match, Section
 
@@ -92,10 +93,7 @@ def load_decks(paths: Iterable[Path]) -> list[Deck]:
     roots: dict[str, Path] = {}
     for root in paths:
         for file in deck_files(root):
-            source = _read(file, problems)
-            if source is None:
-                continue
-            section = _section_from(source, problems)
+            section = _load_section(file, problems)
             if section is not None:
                 sections.setdefault(section.deck, []).append(section)
                 roots.setdefault(section.deck, root)
@@ -146,12 +144,25 @@ def card_from_table(table: dict[str, Any], deck: str, section: str, path: Path |
     )
 
 
-def _read(file: Path, problems: list[str]) -> _Source | None:
+def _load_section(file: Path, problems: list[str]) -> Section | None:
+    """One deck file as a validated Section, from the cache when its bytes are unchanged."""
     try:
         raw = file.read_bytes()
     except OSError as error:
         problems.append(f"{file}: cannot read: {error.strerror}")
         return None
+    key = deck_cache.key_for(file, raw)
+    section = deck_cache.get(key)
+    if section is not None:
+        return section
+    source = _parse(file, raw, problems)
+    section = _section_from(source, problems) if source else None
+    if section is not None:
+        deck_cache.put(key, section)
+    return section
+
+
+def _parse(file: Path, raw: bytes, problems: list[str]) -> _Source | None:
     if len(raw) > MAX_FILE_BYTES:
         problems.append(f"{file}: too large for a deck file ({len(raw)} bytes)")
         return None

@@ -33,6 +33,16 @@ def database_path() -> Path:
     return data_home() / "reviews.sqlite3"
 
 
+def cache_dir() -> Path:
+    """Where parsed decks are cached: under $QUIZZER_HOME, else the platform's cache dir."""
+    override = os.environ.get(HOME_ENV)
+    if override:
+        return Path(override).expanduser() / "cache"
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("quizzer", appauthor=False))
+
+
 def builtin_deck_dir() -> Path:
     """The asyncio deck shipped with quizzer (inside the wheel, or cards/ in a checkout)."""
     package_dir = Path(__file__).resolve().parent

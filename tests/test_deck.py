@@ -175,3 +175,26 @@ def test_cards_in_section(tmp_path: Path) -> None:
     decks = load_decks([tmp_path])
     assert [c.id for c in cards_in_section(decks, "bas")] == ["add", "hello"]
     assert len(cards_in_section(decks, None)) == 2
+
+
+def test_cache_serves_unchanged_files_and_misses_edited_ones(tmp_path: Path, home: Path) -> None:
+    file = write_deck(tmp_path, "basics.toml", GOOD)
+    first = load_deck(tmp_path)
+    cached = list((home / "cache").glob("*.pickle"))
+    assert len(cached) == 1
+    assert load_deck(tmp_path) == first
+
+    file.write_text(GOOD.replace("Add one and two", "Add 1 and 2"), encoding="utf-8")
+    assert load_deck(tmp_path).cards[0].front == "Add 1 and 2"
+
+    file.write_text(GOOD, encoding="utf-8")
+    for entry in (home / "cache").glob("*.pickle"):
+        entry.write_bytes(b"not a pickle")
+    assert load_deck(tmp_path) == first
+
+
+def test_bad_files_are_never_cached(tmp_path: Path, home: Path) -> None:
+    write_deck(tmp_path, "bad.toml", card_file('id = "x"\nfront = "F"\n'))
+    problems_of(tmp_path)
+    assert problems_of(tmp_path)
+    assert not list((home / "cache").glob("*.pickle"))
