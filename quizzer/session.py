@@ -1,0 +1,248 @@
+"""The study engine: the due queue, the daily new-card limit, judging answers, recording grades.
+
+It takes the UI (`quizzer.ui.prompts.Prompts`), the store, the scheduler and the clock as
+arguments and has no I/O of its own. Answers are judged by running them in the sandbox, through
+quizzer.verify; nothing typed ever runs in this process.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from quizzer import sandbox, verify
+from quizzer.model import Card, Kind, Verdict
+from quizzer.schedule import CardState, Grade, Scheduler, utc_now
+from quizzer.store import Key, Record, StaleRecord, Store
+from quizzer.ui.prompts import Command, GradeOption, Judgement, Position, Prompts
+
+Clock = Callable[[], datetime]
+DEFAULT_NEW_PER_DAY = 20
+
+
+@dataclass(frozen=True)
+class StudySummary:
+    """How a study session went."""
+
+    reviewed: int
+    right: int  # graded better than Again
+    seconds: float
+    next_due: datetime | None  # the earliest due time among the session's cards, after it
+    stopped: bool  # ended by the user before the queue ran out
+    left: int  # cards that were still waiting
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "reviewed": self.reviewed,
+            "right": self.right,
+            "seconds": round(self.seconds, 1),
+            "next_due": self.next_due.isoformat() if self.next_due else None,
+            "stopped": self.stopped,
+            "left": self.left,
+        }
+
+
+@dataclass(frozen=True)
+class _Graded:
+    card: Card
+    review_id: int
+    right: bool
+
+
+def start_of_day(now: datetime) -> datetime:
+    """The start of the user's local day that contains `now`, in UTC."""
+    local = now.astimezone()
+    return local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)
+
+
+def due_queue(cards: Sequence[Card], records: dict[Key, Record], now: datetime, *,
+              new_allowed: int, limit: int | None = None) -> list[Card]:  # fmt: skip
+    """The cards to study at `now`: due ones, most overdue first, then up to `new_allowed` new
+    ones in deck order; at most `limit` in all. Cards with no record are new."""
+    due = [card for card in cards if card.key in records and records[card.key].state.due <= now]
+    due.sort(key=lambda card: records[card.key].state.due)  # stable: ties keep deck order
+    new = [card for card in cards if card.key not in records][: max(0, new_allowed)]
+    queue = due + new
+    return queue if limit is None else queue[:limit]
+
+
+def runs_answers(card: Card) -> bool:
+    """Whether the card's answer is judged by running a program here (else self-graded)."""
+    return card.kind in (Kind.WRITE, Kind.PREDICT) and verify.python_supports(
+        card.requires_python
+    )
+
+
+def judge_answer(card: Card, answer: str) -> Judgement:
+    """Judge a typed answer by running it (write) or the card's program (predict), sandboxed.
+
+    An empty answer is "show me": wrong, with nothing run.
+    """
+    if card.kind == Kind.WRITE:
+        if not answer.strip():
+            return Judgement(card, "", False)
+        check = verify.judge_program(card, answer)
+        output = check.run.stdout if check.run else None
+        return Judgement(card, answer, check.ok, output, "" if check.ok else check.detail)
+    if card.kind == Kind.PREDICT:
+        assert card.program is not None
+        run = sandbox.run_program(card.program, timeout=card.timeout)
+        # A program that cannot run here still has the output its card promises.
+        actual = run.stdout if run.verdict == Verdict.OK else (card.output or "")
+        if not answer.strip():
+            return Judgement(card, "", False, actual)
+        right = verify.judge_prediction(card, answer, actual)
+        detail = "" if right else verify.output_diff(actual, answer)
+        return Judgement(card, answer, right, actual, detail)
+    return Judgement(card, answer, None)
+
+
+def record_grade(store: Store, scheduler: Scheduler, key: Key, before: Record | None,
+                 grade: Grade, now: datetime, *, outcome: CardState | None = None,
+                 duration_ms: int | None = None,
+                 source: str = "study") -> tuple[int, Record]:  # fmt: skip
+    """Schedule and save one review; returns its id and the card's new record.
+
+    When another session reviewed the card meanwhile, the grade is applied to the fresh state.
+    """
+    after = outcome or scheduler.review(before.state if before else None, grade, now)
+    try:
+        return store.record_review(key, before, after, grade, now, duration_ms=duration_ms,
+                                   source=source)  # fmt: skip
+    except StaleRecord:
+        fresh = store.record(key)
+        after = scheduler.review(fresh.state if fresh else None, grade, now)
+        return store.record_review(key, fresh, after, grade, now, duration_ms=duration_ms,
+                                   source=source)  # fmt: skip
+
+
+class StudySession:
+    """One sitting of `quizzer study` over `cards`."""
+
+    def __init__(self, cards: Sequence[Card], store: Store, scheduler: Scheduler,
+                 ui: Prompts, *, clock: Clock = utc_now, limit: int | None = None,
+                 new_per_day: int = DEFAULT_NEW_PER_DAY) -> None:  # fmt: skip
+        self.cards = list(cards)
+        self.store = store
+        self.scheduler = scheduler
+        self.ui = ui
+        self.clock = clock
+        self.limit = limit
+        self.new_per_day = new_per_day
+        self._records: dict[Key, Record] = {}
+        self._queue: deque[Card] = deque()
+        self._done: list[_Graded] = []
+
+    def run(self) -> StudySummary:
+        """Study until the queue is empty, the limit is reached, or the user quits."""
+        started = self.clock()
+        keys = [card.key for card in self.cards]
+        self._records = self.store.records({card.deck for card in self.cards})
+        introduced = self.store.introduced_since(keys, start_of_day(started))
+        self._queue = deque(due_queue(self.cards, self._records, started,
+                                      new_allowed=self.new_per_day - introduced,
+                                      limit=self.limit))  # fmt: skip
+        stopped = False
+        try:
+            while True:
+                if not self._queue:
+                    self._queue.extend(self._due_again())
+                if not self._queue or (self.limit is not None and len(self._done) >= self.limit):
+                    break
+                step = self._study(self._queue[0])
+                if step is Command.QUIT:
+                    stopped = True
+                    break
+                if step is Command.UNDO:
+                    self._undo()
+                    continue
+                assert isinstance(step, _Graded)
+                self._queue.popleft()
+                self._done.append(step)
+        except KeyboardInterrupt:
+            stopped = True
+        return StudySummary(
+            reviewed=len(self._done),
+            right=sum(graded.right for graded in self._done),
+            seconds=(self.clock() - started).total_seconds(),
+            next_due=self._next_due(keys),
+            stopped=stopped and bool(self._queue),
+            left=len(self._queue),
+        )
+
+    def _study(self, card: Card) -> _Graded | Command:
+        shown = self.clock()
+        self.ui.show_card(card, self._position())
+        if runs_answers(card):
+            answer = self.ui.read_answer(card)
+            if isinstance(answer, Command):
+                return answer
+            judgement = judge_answer(card, answer)
+        else:
+            command = self.ui.wait_reveal()
+            if command is not None:
+                return command
+            judgement = Judgement(card, "", None)
+        self.ui.show_judgement(judgement)
+
+        now = self.clock()
+        before = self._records.get(card.key)
+        outcomes = self.scheduler.outcomes(before.state if before else None, now)
+        options = [GradeOption(grade, outcomes[grade].due - now) for grade in Grade]
+        suggested = Grade.AGAIN if judgement.right is False else Grade.GOOD
+        grade = self.ui.choose_grade(options, suggested)
+        if isinstance(grade, Command):
+            return grade
+        review_id, record = record_grade(
+            self.store, self.scheduler, card.key, before, grade, now, outcome=outcomes[grade],
+            duration_ms=_milliseconds(self.clock() - shown),
+        )  # fmt: skip
+        self._records[card.key] = record
+        return _Graded(card, review_id, grade > Grade.AGAIN)
+
+    def _undo(self) -> None:
+        if not self._done:
+            self.ui.notice("Nothing to undo yet.")
+            return
+        last = self._done[-1]
+        try:
+            restored = self.store.undo(last.review_id)
+        except StaleRecord as error:
+            self.ui.notice(str(error))
+            return
+        self._done.pop()
+        if restored is None:
+            self._records.pop(last.card.key, None)
+        else:
+            self._records[last.card.key] = restored
+        while last.card in self._queue:
+            self._queue.remove(last.card)
+        self._queue.appendleft(last.card)
+        self.ui.notice(f"Undone: the grade of {last.card.id!r}; here it is again.")
+
+    def _due_again(self) -> list[Card]:
+        """Cards graded in this session that are due again already (learning steps)."""
+        now, seen, found = self.clock(), set(), []
+        for graded in self._done:
+            card = graded.card
+            record = self._records.get(card.key)
+            if card.key not in seen and record is not None and record.state.due <= now:
+                found.append(card)
+            seen.add(card.key)
+        return found
+
+    def _position(self) -> Position:
+        waiting = list(self._queue)[1:]
+        due = sum(1 for card in waiting if card.key in self._records)
+        return Position(number=len(self._done) + 1, total=len(self._done) + len(self._queue),
+                        due_left=due, new_left=len(waiting) - due)  # fmt: skip
+
+    def _next_due(self, keys: Collection[Key]) -> datetime | None:
+        dues = [self._records[key].state.due for key in keys if key in self._records]
+        return min(dues, default=None)
+
+
+def _milliseconds(delta: timedelta) -> int:
+    return max(0, int(delta.total_seconds() * 1000))

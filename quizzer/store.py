@@ -1,0 +1,348 @@
+"""Review state in SQLite: one row per reviewed card, one row per review.
+
+Cards are keyed on (deck, card id), so a card whose text changes keeps its history, and a card
+removed from its deck keeps its rows (the engines only ask for the cards they were given).
+Each review is one transaction; WAL mode and a busy timeout let two sessions share the file, and a
+process killed at any moment leaves the database as it was before or after a whole review.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Collection, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from quizzer.errors import QuizzerError
+from quizzer.schedule import CardState, Grade, Phase
+
+Key = tuple[str, str]  # (deck, card id)
+
+BUSY_TIMEOUT_MS = 10_000
+_CHUNK = 500  # keys per IN (...) list, below SQLite's variable limit
+
+# MIGRATIONS[n] takes a database from schema version n-1 to n (PRAGMA user_version).
+# Never edit a shipped step: add the next one.
+MIGRATIONS: dict[int, tuple[str, ...]] = {
+    1: (
+        """CREATE TABLE card_state (
+            deck TEXT NOT NULL,
+            card_id TEXT NOT NULL,
+            phase INTEGER NOT NULL,
+            step INTEGER,
+            stability REAL,
+            difficulty REAL,
+            due REAL NOT NULL,             -- unix seconds, UTC
+            last_review REAL,
+            introduced REAL NOT NULL,      -- when the card was first reviewed
+            reps INTEGER NOT NULL,         -- reviews so far: detects a concurrent session
+            PRIMARY KEY (deck, card_id)
+        ) WITHOUT ROWID""",
+        """CREATE TABLE review (
+            id INTEGER PRIMARY KEY,
+            deck TEXT NOT NULL,
+            card_id TEXT NOT NULL,
+            grade INTEGER NOT NULL CHECK (grade BETWEEN 1 AND 4),
+            reviewed_at REAL NOT NULL,
+            duration_ms INTEGER,
+            phase_before INTEGER,          -- NULL: the card was new
+            previous TEXT                  -- the card_state row before, as JSON, for undo
+        )""",
+        "CREATE INDEX review_card ON review (deck, card_id)",
+    ),
+    2: (
+        "ALTER TABLE review ADD COLUMN source TEXT NOT NULL DEFAULT 'study'",
+        "CREATE TABLE setting (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID",
+        "CREATE INDEX review_time ON review (reviewed_at)",
+        "CREATE INDEX card_state_introduced ON card_state (deck, introduced)",
+    ),
+}
+SCHEMA_VERSION = max(MIGRATIONS)
+
+
+@dataclass(frozen=True)
+class Record:
+    """A reviewed card as stored: its scheduler state, when it was first seen, its reviews."""
+
+    state: CardState
+    introduced: datetime
+    reps: int
+
+    def to_dict(self) -> dict[str, object]:
+        return {**self.state.to_dict(), "introduced": self.introduced.isoformat(),
+                "reps": self.reps}  # fmt: skip
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Record:
+        return cls(CardState.from_dict(data), datetime.fromisoformat(data["introduced"]),
+                   int(data["reps"]))  # fmt: skip
+
+
+@dataclass(frozen=True)
+class CardCounts:
+    """Review numbers of one card for `stats`."""
+
+    reviews: int
+    recent_mature: int  # reviews in the window of a card in the review phase
+    recent_recalled: int  # ... of which were not graded Again
+
+
+class StaleRecord(QuizzerError):
+    """Another session reviewed the card since its record was read."""
+
+
+class Store:
+    """An open review database. Use `open_store` to get one."""
+
+    def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
+        self._db = connection
+        self.path = path
+
+    def close(self) -> None:
+        self._db.close()
+
+    # -- reading -------------------------------------------------------------------------
+
+    def records(self, decks: Collection[str]) -> dict[Key, Record]:
+        """Every stored card of `decks`, in one query."""
+        if not decks:
+            return {}
+        marks = ",".join("?" * len(decks))
+        rows = self._db.execute(
+            f"SELECT deck, card_id, phase, step, stability, difficulty, due, last_review,"
+            f" introduced, reps FROM card_state WHERE deck IN ({marks})",
+            tuple(decks),
+        )
+        return {(row[0], row[1]): _record_from_row(row[2:]) for row in rows}
+
+    def record(self, key: Key) -> Record | None:
+        """The stored card `key`, or None when it was never reviewed."""
+        row = self._db.execute(
+            "SELECT phase, step, stability, difficulty, due, last_review, introduced, reps"
+            " FROM card_state WHERE deck = ? AND card_id = ?",
+            key,
+        ).fetchone()
+        return _record_from_row(row) if row else None
+
+    def introduced_since(self, keys: Collection[Key], since: datetime) -> int:
+        """How many of the cards `keys` were first reviewed at or after `since`."""
+        wanted = set(keys)
+        decks = sorted({deck for deck, _ in wanted})
+        found = 0
+        for start in range(0, len(decks), _CHUNK):
+            chunk = decks[start : start + _CHUNK]
+            rows = self._db.execute(
+                f"SELECT deck, card_id FROM card_state WHERE introduced >= ?"
+                f" AND deck IN ({','.join('?' * len(chunk))})",
+                (since.timestamp(), *chunk),
+            )
+            found += sum(1 for row in rows if (row[0], row[1]) in wanted)
+        return found
+
+    def review_count(self) -> int:
+        """The number of review rows, of every deck."""
+        count: int = self._db.execute("SELECT COUNT(*) FROM review").fetchone()[0]
+        return count
+
+    def card_counts(self, decks: Collection[str], since: datetime) -> dict[Key, CardCounts]:
+        """Per card of `decks`: reviews in all, and its mature reviews since `since`."""
+        if not decks:
+            return {}
+        marks = ",".join("?" * len(decks))
+        rows = self._db.execute(
+            f"SELECT deck, card_id, COUNT(*),"
+            f" SUM(reviewed_at >= ? AND phase_before = {int(Phase.REVIEW)}),"
+            f" SUM(reviewed_at >= ? AND phase_before = {int(Phase.REVIEW)}"
+            f"     AND grade > {int(Grade.AGAIN)})"
+            f" FROM review WHERE deck IN ({marks}) GROUP BY deck, card_id",
+            (since.timestamp(), since.timestamp(), *decks),
+        )
+        return {(row[0], row[1]): CardCounts(row[2], row[3], row[4]) for row in rows}
+
+    def setting(self, name: str) -> str | None:
+        row = self._db.execute("SELECT value FROM setting WHERE name = ?", (name,)).fetchone()
+        return str(row[0]) if row else None
+
+    # -- writing: each method is one transaction -----------------------------------------
+
+    def set_setting(self, name: str, value: str) -> None:
+        with self._transaction():
+            self._db.execute(
+                "INSERT INTO setting (name, value) VALUES (?, ?)"
+                " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                (name, value),
+            )
+
+    def record_review(self, key: Key, before: Record | None, after: CardState, grade: Grade,
+                      reviewed_at: datetime, *, duration_ms: int | None = None,
+                      source: str = "study") -> tuple[int, Record]:  # fmt: skip
+        """Log one review and store the card's new state; returns the review's id and the
+        card's new record.
+
+        Raises StaleRecord when the stored card is no longer `before` (another session
+        reviewed it meanwhile), so the caller can schedule from the fresh state.
+        """
+        with self._transaction():
+            current = self._current_reps(key)
+            if current != (before.reps if before else None):
+                raise StaleRecord(f"card {key[0]}/{key[1]} was reviewed by another session")
+            cursor = self._db.execute(
+                "INSERT INTO review (deck, card_id, grade, reviewed_at, duration_ms, phase_before,"
+                " previous, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (*key, int(grade), reviewed_at.timestamp(), duration_ms,
+                 int(before.state.phase) if before else None,
+                 json.dumps(before.to_dict()) if before else None, source),
+            )  # fmt: skip
+            introduced = before.introduced if before else reviewed_at
+            reps = before.reps + 1 if before else 1
+            self._db.execute(
+                "INSERT OR REPLACE INTO card_state (deck, card_id, phase, step, stability,"
+                " difficulty, due, last_review, introduced, reps)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (*key, *_state_columns(after), introduced.timestamp(), reps),
+            )
+            review_id = cursor.lastrowid
+        assert review_id is not None
+        return review_id, Record(after, introduced, reps)
+
+    def undo(self, review_id: int) -> Record | None:
+        """Take back review `review_id`: its row goes, the card's state before it returns.
+
+        Returns the restored record (None: the card is new again). Refuses, with StaleRecord,
+        when the card has been reviewed again since.
+        """
+        with self._transaction():
+            row = self._db.execute(
+                "SELECT deck, card_id, previous FROM review WHERE id = ?", (review_id,)
+            ).fetchone()
+            if row is None:
+                raise QuizzerError(f"no review {review_id} to undo")
+            key, previous = (row[0], row[1]), row[2]
+            later = self._db.execute(
+                "SELECT COUNT(*) FROM review WHERE deck = ? AND card_id = ? AND id > ?",
+                (*key, review_id),
+            ).fetchone()[0]
+            if later:
+                raise StaleRecord(f"card {key[0]}/{key[1]} was reviewed again since; not undone")
+            self._db.execute("DELETE FROM review WHERE id = ?", (review_id,))
+            if previous is None:
+                self._db.execute(
+                    "DELETE FROM card_state WHERE deck = ? AND card_id = ?", key
+                )
+                return None
+            restored = Record.from_dict(json.loads(previous))
+            self._db.execute(
+                "UPDATE card_state SET phase = ?, step = ?, stability = ?, difficulty = ?,"
+                " due = ?, last_review = ?, introduced = ?, reps = ?"
+                " WHERE deck = ? AND card_id = ?",
+                (*_state_columns(restored.state), restored.introduced.timestamp(),
+                 restored.reps, *key),
+            )  # fmt: skip
+            return restored
+
+    def _current_reps(self, key: Key) -> int | None:
+        row = self._db.execute(
+            "SELECT reps FROM card_state WHERE deck = ? AND card_id = ?", key
+        ).fetchone()
+        return int(row[0]) if row else None
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        # IMMEDIATE takes the write lock up front, so a second session waits (busy timeout)
+        # instead of failing half-way through a review.
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+
+@contextmanager
+def open_store(path: Path) -> Iterator[Store]:
+    """Open (creating or migrating as needed) the review database at `path`."""
+    store = Store(connect(path), path)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """A connection to the database at `path`, migrated to the current schema."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # isolation_level=None: quizzer issues BEGIN/COMMIT itself, one per review.
+        connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+    except (OSError, sqlite3.Error) as error:
+        raise QuizzerError(f"{path}: cannot open the review database: {error}") from None
+    try:
+        connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        connection.execute("PRAGMA journal_mode = WAL")
+        # FULL: a review that was reported saved survives even a power cut, not just a kill.
+        connection.execute("PRAGMA synchronous = FULL")
+        migrate(connection)
+    except sqlite3.DatabaseError as error:
+        connection.close()
+        raise QuizzerError(f"{path}: not a usable review database ({error})") from None
+    except BaseException:
+        connection.close()
+        raise
+    return connection
+
+
+def migrate(connection: sqlite3.Connection, target: int = SCHEMA_VERSION) -> int:
+    """Bring the schema up to version `target`, all steps in one transaction; returns it."""
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        version = int(connection.execute("PRAGMA user_version").fetchone()[0])
+        if version > SCHEMA_VERSION:
+            raise QuizzerError(
+                f"the review database has schema version {version}, newer than this quizzer"
+                f" knows ({SCHEMA_VERSION}); upgrade quizzer"
+            )
+        for step in range(version + 1, target + 1):
+            for statement in MIGRATIONS[step]:
+                connection.execute(statement)
+        if target > version:
+            connection.execute(f"PRAGMA user_version = {int(target)}")
+    except BaseException:
+        if connection.in_transaction:
+            connection.execute("ROLLBACK")
+        raise
+    connection.execute("COMMIT")
+    return max(version, target)
+
+
+def schema_version(connection: sqlite3.Connection) -> int:
+    return int(connection.execute("PRAGMA user_version").fetchone()[0])
+
+
+def _state_columns(state: CardState) -> tuple[object, ...]:
+    return (
+        int(state.phase), state.step, state.stability, state.difficulty, state.due.timestamp(),
+        state.last_review.timestamp() if state.last_review else None,
+    )  # fmt: skip
+
+
+def _record_from_row(row: Sequence[Any]) -> Record:
+    phase, step, stability, difficulty, due, last_review, introduced, reps = row
+    state = CardState(
+        phase=Phase(phase),
+        step=step,
+        stability=stability,
+        difficulty=difficulty,
+        due=_from_timestamp(due),
+        last_review=_from_timestamp(last_review) if last_review is not None else None,
+    )
+    return Record(state, _from_timestamp(introduced), int(reps))
+
+
+def _from_timestamp(value: float) -> datetime:
+    return datetime.fromtimestamp(value, UTC)

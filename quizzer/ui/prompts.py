@@ -1,0 +1,118 @@
+"""The small protocol between the study and test engines and a user interface.
+
+The engines (quizzer.session, quizzer.quiz) call these methods and never print or read anything
+themselves; `quizzer.ui.terminal` (rich + questionary) and `quizzer.ui.plain` (line by line, for
+pipes and scripts) implement them. This module imports no UI library.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+from typing import Protocol
+
+from quizzer.model import ANSWER_SLOT, Card
+from quizzer.schedule import Grade
+
+SLOT_MARK = "▶ your code here"
+
+
+class Command(StrEnum):
+    """What a user can type instead of an answer, anywhere in a session."""
+
+    UNDO = "u"  # take back the last grade
+    QUIT = "q"  # end the session; everything graded is already saved
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where the session is, for the progress line."""
+
+    number: int  # this card's place, from 1
+    total: int  # cards in the session, as far as known now
+    due_left: int | None = None  # due cards waiting after this one (study)
+    new_left: int | None = None  # new cards waiting after this one (study)
+    right_so_far: int | None = None  # right answers before this card (test)
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """What the engine made of an answer, for the UI to show."""
+
+    card: Card
+    answer: str  # what the user typed or chose; "" when they asked to be shown
+    right: bool | None  # None: the user judges it (a recall card)
+    output: str | None = None  # what the program printed with the answer, or really prints
+    detail: str = ""  # why it is wrong: an output diff or an error
+
+
+@dataclass(frozen=True)
+class GradeOption:
+    """One grade the user can give, with the interval it would schedule."""
+
+    grade: Grade
+    interval: timedelta
+
+
+class Prompts(Protocol):
+    """What the engines need from a user interface.
+
+    Every prompt returns a Command when the user typed `u` or `q`; Enter alone always moves on
+    (reveal, accept the suggestion). Ctrl-C raises KeyboardInterrupt, which the engines catch.
+    """
+
+    def notice(self, text: str) -> None:
+        """Show one line of information."""
+
+    def show_card(self, card: Card, position: Position) -> None:
+        """Show the question side of `card` (with its program for write and predict cards)."""
+
+    def wait_reveal(self) -> Command | None:
+        """Wait for Enter before the answer is shown (None), or a command."""
+
+    def read_answer(self, card: Card) -> str | Command:
+        """Read code (write) or predicted output (predict); "" means "show me"."""
+
+    def show_judgement(self, judgement: Judgement) -> None:
+        """Show whether the answer was right, the diff, and the card's answer."""
+
+    def choose_grade(self, options: Sequence[GradeOption], suggested: Grade) -> Grade | Command:
+        """Ask for a grade; Enter alone gives `suggested`."""
+
+    def choose_answer(self, card: Card, choices: Sequence[str]) -> int | Command | None:
+        """Multiple choice: the index picked, or None ("show me", what Enter alone gives)."""
+
+    def confirm_right(self) -> bool | Command:
+        """Ask whether a self-graded answer was right; Enter alone means yes."""
+
+
+def format_interval(interval: timedelta) -> str:
+    """A short human interval: 45s, 10m, 3h, 4d, 2.5mo, 1.2y."""
+    seconds = max(0.0, interval.total_seconds())
+    if seconds < 60:
+        return f"{seconds:.0f}s"
+    if seconds < 3600:
+        return f"{seconds / 60:.0f}m"
+    if seconds < 86400:
+        return f"{seconds / 3600:.0f}h"
+    days = seconds / 86400
+    if days < 30:
+        return f"{days:.0f}d"
+    if days < 365:
+        return f"{days / 30:.1f}mo".replace(".0mo", "mo")
+    return f"{days / 365:.1f}y".replace(".0y", "y")
+
+
+def program_with_slot(card: Card) -> str:
+    """The card's program with its {{answer}} line shown as the place the user's code goes."""
+    program = (card.program or "").strip("\n")
+    return program.replace(ANSWER_SLOT, SLOT_MARK)
+
+
+def grade_help(options: Sequence[GradeOption]) -> str:
+    """'1 Again 1m · 2 Hard 6m · 3 Good 10m · 4 Easy 8d'."""
+    return " · ".join(
+        f"{int(o.grade)} {o.grade.label} {format_interval(o.interval)}" for o in options
+    )

@@ -1,0 +1,95 @@
+"""A scripted stand-in for the terminal, implementing quizzer.ui.prompts.Prompts for the engines.
+
+It answers each prompt with the next scripted response (ENTER is Enter alone) and records what
+the engine showed, so a test can drive a whole session and check what the user saw.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from quizzer.model import Card
+from quizzer.schedule import Grade
+from quizzer.ui.prompts import Command, GradeOption, Judgement, Position
+
+ENTER = ""
+INTERRUPT = "<ctrl-c>"  # the user presses Ctrl-C at this prompt
+
+
+@dataclass
+class FakeClock:
+    """A clock that stands still, or moves `step` forward each time it is read."""
+
+    now: datetime = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
+    step: timedelta = timedelta(0)
+
+    def __call__(self) -> datetime:
+        current = self.now
+        self.now += self.step
+        return current
+
+
+@dataclass
+class FakeUI:
+    responses: list[object]
+    shown: list[tuple[Card, Position]] = field(default_factory=list)
+    judgements: list[Judgement] = field(default_factory=list)
+    grade_prompts: list[tuple[list[GradeOption], Grade]] = field(default_factory=list)
+    choice_prompts: list[tuple[Card, list[str]]] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+
+    @property
+    def shown_ids(self) -> list[str]:
+        return [card.id for card, _ in self.shown]
+
+    def _next(self) -> object:
+        if not self.responses:
+            raise AssertionError("the engine asked for more input than the test scripted")
+        response = self.responses.pop(0)
+        if response == INTERRUPT:
+            raise KeyboardInterrupt
+        return response
+
+    def notice(self, text: str) -> None:
+        self.notices.append(text)
+
+    def show_card(self, card: Card, position: Position) -> None:
+        self.shown.append((card, position))
+
+    def wait_reveal(self) -> Command | None:
+        response = self._next()
+        assert response == ENTER or isinstance(response, Command), response
+        return response if isinstance(response, Command) else None
+
+    def read_answer(self, card: Card) -> str | Command:
+        response = self._next()
+        assert isinstance(response, str | Command), response
+        return response
+
+    def show_judgement(self, judgement: Judgement) -> None:
+        self.judgements.append(judgement)
+
+    def choose_grade(self, options: Sequence[GradeOption], suggested: Grade) -> Grade | Command:
+        self.grade_prompts.append((list(options), suggested))
+        response = self._next()
+        if response == ENTER:
+            return suggested
+        assert isinstance(response, Grade | Command), response
+        return response
+
+    def choose_answer(self, card: Card, choices: Sequence[str]) -> int | Command | None:
+        self.choice_prompts.append((card, list(choices)))
+        response = self._next()
+        if response == ENTER:
+            return None
+        assert isinstance(response, int | Command), response
+        return response
+
+    def confirm_right(self) -> bool | Command:
+        response = self._next()
+        if response == ENTER:
+            return True
+        assert isinstance(response, bool | Command), response
+        return response

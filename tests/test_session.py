@@ -1,0 +1,305 @@
+"""The study engine, driven through a scripted UI with a fixed clock and the real store."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from conftest import write_deck
+from fake_ui import ENTER, INTERRUPT, FakeClock, FakeUI
+
+from quizzer.deck import load_deck
+from quizzer.model import Card
+from quizzer.schedule import Grade, Phase, Scheduler
+from quizzer.session import StudySession, StudySummary, due_queue, judge_answer, record_grade
+from quizzer.store import Key, Record, Store, open_store
+from quizzer.ui.prompts import Command
+
+SCHEDULER = Scheduler(fuzzing=False)
+
+RECALL_DECK = """
+deck = "pets"
+section = "Cats"
+{cards}
+"""
+RECALL_CARD = """
+[[card]]
+id = "{id}"
+front = "What does {id} do?"
+back = "{id}()"
+"""
+
+CODE_DECK = '''
+deck = "code"
+section = "Running"
+
+[[card]]
+id = "sum-list"
+front = "Print the sum of the list `numbers`"
+back = "print(sum(numbers))"
+kind = "write"
+program = """
+numbers = [1, 2, 3]
+{{answer}}
+"""
+output = "6"
+
+[[card]]
+id = "predict-join"
+front = "What does this print?"
+back = "a-b"
+kind = "predict"
+program = """
+print("-".join(["a", "b"]))
+"""
+output = "a-b"
+'''
+
+
+def recall_cards(tmp_path: Path, *ids: str) -> list[Card]:
+    text = RECALL_DECK.format(cards="".join(RECALL_CARD.format(id=i) for i in ids))
+    file = write_deck(tmp_path / "deck", "cats.toml", text)
+    return list(load_deck(file).cards)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    with open_store(tmp_path / "reviews.sqlite3") as db:
+        yield db
+
+
+def stored(store: Store, key: Key) -> Record:
+    record = store.record(key)
+    assert record is not None, f"{key} has no record"
+    return record
+
+
+def study(cards: list[Card], store: Store, *responses: object, clock: FakeClock | None = None,
+          **options: object) -> tuple[FakeUI, StudySummary]:  # fmt: skip
+    ui = FakeUI(list(responses))
+    session = StudySession(cards, store, SCHEDULER, ui, clock=clock or FakeClock(),
+                           **options)  # type: ignore[arg-type]  # fmt: skip
+    summary = session.run()
+    assert ui.responses == [], "the session ended before the script did"
+    return ui, summary
+
+
+def test_a_session_can_be_walked_with_enter_and_saves_every_grade(tmp_path: Path,
+                                                                  store: Store) -> None:
+    cards = recall_cards(tmp_path, "a", "b", "c")
+    clock = FakeClock()
+    ui, summary = study(cards, store, *[ENTER] * 6, clock=clock)
+    assert ui.shown_ids == ["a", "b", "c"]
+    assert [suggested for _, suggested in ui.grade_prompts] == [Grade.GOOD] * 3
+    records = store.records({"pets"})
+    expected = SCHEDULER.review(None, Grade.GOOD, clock.now)
+    assert {key: record.state for key, record in records.items()} == {
+        ("pets", i): expected for i in "abc"
+    }
+    assert store.review_count() == 3
+    assert summary.reviewed == 3 and summary.right == 3 and not summary.stopped
+    assert summary.next_due == expected.due
+
+
+def test_the_grades_offered_show_the_intervals_fsrs_gives(tmp_path: Path, store: Store) -> None:
+    cards = recall_cards(tmp_path, "a")
+    clock = FakeClock()
+    ui, _ = study(cards, store, ENTER, Grade.EASY, clock=clock)
+    options, _ = ui.grade_prompts[0]
+    assert [option.grade for option in options] == list(Grade)
+    for option in options:
+        assert option.interval == SCHEDULER.review(None, option.grade, clock.now).due - clock.now
+    assert stored(store, ("pets", "a")).state == SCHEDULER.review(None, Grade.EASY, clock.now)
+
+
+def test_due_cards_come_first_most_overdue_first_then_new(tmp_path: Path, store: Store) -> None:
+    cards = recall_cards(tmp_path, "new1", "due-late", "due-early", "new2", "not-due")
+    clock = FakeClock()
+    start = clock.now - timedelta(days=30)
+    for card_id, days, grade in (("due-late", 0, Grade.GOOD), ("due-early", 3, Grade.GOOD),
+                                 ("not-due", 29, Grade.EASY)):  # Easy: due in days, not minutes
+        record_grade(store, SCHEDULER, ("pets", card_id), None, grade,
+                     start + timedelta(days=days))  # fmt: skip
+    records = store.records({"pets"})
+    queue = due_queue(cards, records, clock.now, new_allowed=5)
+    assert [card.id for card in queue] == ["due-late", "due-early", "new1", "new2"]
+    assert [c.id for c in due_queue(cards, records, clock.now, new_allowed=1, limit=2)] == [
+        "due-late", "due-early",
+    ]  # fmt: skip
+    ui, _ = study(cards, store, *[ENTER] * 8, clock=clock)
+    assert ui.shown_ids == ["due-late", "due-early", "new1", "new2"]
+    first = ui.shown[0][1]
+    assert (first.number, first.total, first.due_left, first.new_left) == (1, 4, 1, 2)
+
+
+def test_limit_caps_the_cards_of_one_session(tmp_path: Path, store: Store) -> None:
+    cards = recall_cards(tmp_path, "a", "b", "c", "d")
+    ui, summary = study(cards, store, *[ENTER] * 4, limit=2)
+    assert ui.shown_ids == ["a", "b"]
+    assert summary.left == 0 and store.review_count() == 2
+
+
+def test_the_daily_new_card_limit_holds_across_sessions(tmp_path: Path, store: Store) -> None:
+    cards = recall_cards(tmp_path, "a", "b", "c", "d", "e")
+    clock = FakeClock()
+    ui, _ = study(cards, store, *[ENTER] * 4, clock=clock, new_per_day=2)
+    assert ui.shown_ids == ["a", "b"]
+    clock.now += timedelta(minutes=1)  # a second session, the same day
+    ui, summary = study(cards, store, clock=clock, new_per_day=2)
+    assert ui.shown_ids == [] and summary.reviewed == 0
+    clock.now += timedelta(days=1)  # tomorrow: a and b are due, and two more new ones
+    ui, _ = study(cards, store, *[ENTER] * 8, clock=clock, new_per_day=2)
+    assert ui.shown_ids == ["a", "b", "c", "d"]
+
+
+def test_a_card_removed_from_its_deck_is_hidden_but_its_rows_are_kept(tmp_path: Path,
+                                                                      store: Store) -> None:
+    cards = recall_cards(tmp_path, "kept", "removed")
+    clock = FakeClock()
+    study(cards, store, *[ENTER] * 4, clock=clock)
+    clock.now += timedelta(days=30)
+    ui, summary = study([c for c in cards if c.id == "kept"], store, ENTER, ENTER, clock=clock)
+    assert ui.shown_ids == ["kept"]
+    assert store.record(("pets", "removed")) is not None
+    assert store.review_count() == 3
+    # The next due time speaks of the cards studied, not of the removed one.
+    assert summary.next_due == stored(store, ("pets", "kept")).state.due
+
+
+def test_a_changed_card_keeps_its_history(tmp_path: Path, store: Store) -> None:
+    cards = recall_cards(tmp_path, "a")
+    clock = FakeClock()
+    study(cards, store, ENTER, ENTER, clock=clock)
+    text = (tmp_path / "deck" / "cats.toml").read_text().replace("What does a do?", "Say a!")
+    (tmp_path / "deck" / "cats.toml").write_text(text)
+    changed = list(load_deck(tmp_path / "deck").cards)
+    assert changed[0].front == "Say a!"
+    clock.now += timedelta(days=1)
+    ui, _ = study(changed, store, ENTER, ENTER, clock=clock)
+    assert ui.shown_ids == ["a"] and stored(store, ("pets", "a")).reps == 2
+
+
+def test_undo_takes_back_the_last_grade_and_shows_the_card_again(tmp_path: Path,
+                                                                 store: Store) -> None:
+    cards = recall_cards(tmp_path, "a", "b")
+    clock = FakeClock()
+    ui, summary = study(
+        cards, store,
+        ENTER, ENTER,  # a: reveal, Good
+        Command.UNDO,  # at b's reveal: take back a's grade
+        ENTER, Grade.AGAIN,  # a again, graded Again this time
+        ENTER, Command.UNDO,  # b revealed; at its grade prompt, undo a once more
+        ENTER, Grade.HARD,  # a
+        ENTER, ENTER,  # b
+        clock=clock,
+    )  # fmt: skip
+    assert ui.shown_ids == ["a", "b", "a", "b", "a", "b"]
+    assert store.review_count() == 2
+    assert stored(store, ("pets", "a")).state == SCHEDULER.review(None, Grade.HARD, clock.now)
+    assert summary.reviewed == 2
+    assert sum("Undone" in notice for notice in ui.notices) == 2
+
+
+def test_undo_with_nothing_graded_says_so(tmp_path: Path, store: Store) -> None:
+    cards = recall_cards(tmp_path, "a")
+    ui, _ = study(cards, store, Command.UNDO, ENTER, ENTER)
+    assert ui.notices == ["Nothing to undo yet."] and store.review_count() == 1
+
+
+@pytest.mark.parametrize("stop", [Command.QUIT, INTERRUPT])
+def test_quitting_keeps_every_grade_given(tmp_path: Path, store: Store, stop: object) -> None:
+    cards = recall_cards(tmp_path, "a", "b", "c")
+    ui, summary = study(cards, store, ENTER, ENTER, ENTER, stop)
+    assert ui.shown_ids == ["a", "b"]
+    assert store.review_count() == 1
+    assert summary.stopped and summary.reviewed == 1 and summary.left == 2
+
+
+def test_a_card_due_again_within_the_session_comes_back(tmp_path: Path, store: Store) -> None:
+    cards = recall_cards(tmp_path, "a")
+    clock = FakeClock(step=timedelta(seconds=30))  # every look at the clock takes 30 s
+    ui, _ = study(cards, store, ENTER, Grade.AGAIN, ENTER, Grade.GOOD, clock=clock)
+    assert ui.shown_ids == ["a", "a"]
+    assert store.review_count() == 2
+
+
+def code_cards(tmp_path: Path) -> dict[str, Card]:
+    file = write_deck(tmp_path / "code", "running.toml", CODE_DECK)
+    return {card.id: card for card in load_deck(file).cards}
+
+
+def test_a_write_answer_is_judged_by_running_it(tmp_path: Path, store: Store) -> None:
+    card = code_cards(tmp_path)["sum-list"]
+    ui, _ = study([card], store, "total = 0\nfor n in numbers:\n    total += n\nprint(total)",
+                  ENTER)  # fmt: skip
+    judgement = ui.judgements[0]
+    assert judgement.right is True and judgement.output == "6\n"
+    assert ui.grade_prompts[0][1] == Grade.GOOD
+
+
+def test_a_wrong_write_answer_shows_the_diff_and_suggests_again(tmp_path: Path,
+                                                                store: Store) -> None:
+    card = code_cards(tmp_path)["sum-list"]
+    clock = FakeClock()
+    ui, summary = study([card], store, "print(max(numbers))", ENTER, clock=clock)
+    judgement = ui.judgements[0]
+    assert judgement.right is False and "-6" in judgement.detail and "+3" in judgement.detail
+    assert ui.grade_prompts[0][1] == Grade.AGAIN
+    assert stored(store, card.key).state == SCHEDULER.review(None, Grade.AGAIN, clock.now)
+    assert summary.right == 0
+
+
+def test_an_empty_answer_means_show_me(tmp_path: Path, store: Store) -> None:
+    card = code_cards(tmp_path)["sum-list"]
+    ui, _ = study([card], store, ENTER, ENTER)
+    assert ui.judgements[0].right is False and ui.judgements[0].answer == ""
+    assert ui.grade_prompts[0][1] == Grade.AGAIN
+    assert stored(store, card.key).state.phase == Phase.LEARNING
+
+
+def test_the_user_can_override_a_suggested_grade(tmp_path: Path, store: Store) -> None:
+    card = code_cards(tmp_path)["sum-list"]
+    clock = FakeClock()
+    ui, _ = study([card], store, "print(6.0)", Grade.GOOD, clock=clock)
+    assert ui.grade_prompts[0][1] == Grade.AGAIN
+    assert stored(store, card.key).state == SCHEDULER.review(None, Grade.GOOD, clock.now)
+
+
+def test_a_prediction_is_judged_against_what_the_program_prints(tmp_path: Path) -> None:
+    card = code_cards(tmp_path)["predict-join"]
+    right = judge_answer(card, "a-b\n")
+    wrong = judge_answer(card, "a b")
+    assert right.right is True and right.output == "a-b\n"
+    assert wrong.right is False and "+a b" in wrong.detail
+    assert judge_answer(card, "   ").right is False
+
+
+def test_typed_code_runs_in_the_sandbox_not_in_this_process(tmp_path: Path) -> None:
+    card = code_cards(tmp_path)["sum-list"]
+    judgement = judge_answer(card, "import os\nprint(os.getpid())")
+    assert judgement.right is False and judgement.output is not None
+    assert int(judgement.output) != os.getpid()
+
+
+def test_another_session_grading_the_same_card_is_not_lost(tmp_path: Path, store: Store) -> None:
+    cards = recall_cards(tmp_path, "a")
+    clock = FakeClock()
+    record_grade(store, SCHEDULER, ("pets", "a"), None, Grade.GOOD, clock.now - timedelta(days=9))
+
+    class OtherSessionGrades(FakeUI):
+        def choose_grade(self, options: object, suggested: Grade) -> Grade:  # type: ignore[override]
+            # While this session waits for a grade, another one reviews the same card.
+            with open_store(store.path) as other:
+                record_grade(other, SCHEDULER, ("pets", "a"), other.record(("pets", "a")),
+                             Grade.HARD, clock.now)  # fmt: skip
+            return Grade.GOOD
+
+    ui = OtherSessionGrades([ENTER])
+    StudySession(cards, store, SCHEDULER, ui, clock=clock).run()
+    assert store.review_count() == 3 and stored(store, ("pets", "a")).reps == 3
+    first = SCHEDULER.review(None, Grade.GOOD, clock.now - timedelta(days=9))
+    other = SCHEDULER.review(first, Grade.HARD, clock.now)
+    assert stored(store, ("pets", "a")).state == SCHEDULER.review(other, Grade.GOOD, clock.now)

@@ -1,0 +1,261 @@
+"""The review database: reviews and undo, migrations, concurrent sessions, and kills."""
+
+from __future__ import annotations
+
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from quizzer.errors import QuizzerError
+from quizzer.schedule import Grade, Phase, Scheduler
+from quizzer.store import (
+    SCHEMA_VERSION,
+    StaleRecord,
+    Store,
+    connect,
+    migrate,
+    open_store,
+)
+
+NOON = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
+SCHEDULER = Scheduler(fuzzing=False)
+KEY = ("asyncio", "create-task")
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    with open_store(tmp_path / "reviews.sqlite3") as db:
+        yield db
+
+
+def review(store: Store, key: tuple[str, str], grade: Grade, now: datetime) -> int:
+    before = store.record(key)
+    after = SCHEDULER.review(before.state if before else None, grade, now)
+    review_id, _ = store.record_review(key, before, after, grade, now)
+    return review_id
+
+
+def raw(path: Path, sql: str) -> list[tuple[object, ...]]:
+    with sqlite3.connect(path) as connection:
+        return connection.execute(sql).fetchall()
+
+
+def test_a_new_database_has_the_current_schema_in_wal_mode(tmp_path: Path) -> None:
+    path = tmp_path / "deep" / "reviews.sqlite3"
+    with open_store(path):
+        pass
+    assert raw(path, "PRAGMA user_version") == [(SCHEMA_VERSION,)]
+    assert raw(path, "PRAGMA journal_mode") == [("wal",)]
+
+
+def test_a_review_stores_the_state_and_one_log_row(store: Store) -> None:
+    expected = SCHEDULER.review(None, Grade.GOOD, NOON)
+    review_id, record = store.record_review(KEY, None, expected, Grade.GOOD, NOON,
+                                            duration_ms=1500)  # fmt: skip
+    assert store.record(KEY) == record
+    assert record.state == expected and record.reps == 1 and record.introduced == NOON
+    assert store.records({"asyncio"}) == {KEY: record}
+    assert store.records({"other"}) == {}
+    assert store.review_count() == 1
+    rows = raw(store.path, "SELECT id, grade, duration_ms, phase_before, source FROM review")
+    assert rows == [(review_id, 3, 1500, None, "study")]
+
+
+def test_undo_restores_the_state_before_and_deletes_the_log_row(store: Store) -> None:
+    review(store, KEY, Grade.GOOD, NOON)
+    before = store.record(KEY)
+    second = review(store, KEY, Grade.AGAIN, NOON + timedelta(minutes=10))
+    assert store.record(KEY) != before
+    assert store.undo(second) == before
+    assert store.record(KEY) == before
+    assert store.review_count() == 1
+
+
+def test_undo_of_the_first_review_makes_the_card_new_again(store: Store) -> None:
+    first = review(store, KEY, Grade.GOOD, NOON)
+    assert store.undo(first) is None
+    assert store.record(KEY) is None
+    assert store.review_count() == 0
+
+
+def test_undo_is_refused_once_the_card_was_reviewed_again(store: Store) -> None:
+    first = review(store, KEY, Grade.GOOD, NOON)
+    review(store, KEY, Grade.GOOD, NOON + timedelta(minutes=10))
+    with pytest.raises(StaleRecord, match="reviewed again since"):
+        store.undo(first)
+    assert store.review_count() == 2
+
+
+def test_a_review_from_a_stale_record_is_refused_and_changes_nothing(store: Store) -> None:
+    stale = None  # read before another session reviewed the card
+    review(store, KEY, Grade.GOOD, NOON)
+    after = SCHEDULER.review(stale, Grade.EASY, NOON)
+    with pytest.raises(StaleRecord):
+        store.record_review(KEY, stale, after, Grade.EASY, NOON)
+    assert store.review_count() == 1 and store.record(KEY).reps == 1  # type: ignore[union-attr]
+
+
+def test_introduced_since_counts_first_reviews_of_the_given_cards(store: Store) -> None:
+    review(store, ("asyncio", "a"), Grade.GOOD, NOON - timedelta(days=1))
+    review(store, ("asyncio", "b"), Grade.GOOD, NOON)
+    review(store, ("asyncio", "a"), Grade.GOOD, NOON)  # not a first review
+    review(store, ("other", "c"), Grade.GOOD, NOON)
+    keys = [("asyncio", "a"), ("asyncio", "b"), ("asyncio", "z")]
+    assert store.introduced_since(keys, NOON - timedelta(hours=1)) == 1
+    assert store.introduced_since(keys, NOON - timedelta(days=2)) == 2
+
+
+def test_settings_are_kept(store: Store) -> None:
+    assert store.setting("desired_retention") is None
+    store.set_setting("desired_retention", "0.85")
+    store.set_setting("desired_retention", "0.8")
+    assert store.setting("desired_retention") == "0.8"
+
+
+# The schema of version 1, as quizzer 0.1 development builds wrote it: no `source` column, no
+# settings table. Kept literally here, so that the migration is tested against real old data.
+def write_version_1_database(path: Path) -> None:
+    connection = sqlite3.connect(path, isolation_level=None)
+    migrate(connection, target=1)
+    connection.execute(
+        "INSERT INTO card_state VALUES ('asyncio', 'old-card', 2, NULL, 12.5, 5.0, ?, ?, ?, 3)",
+        (NOON.timestamp(), (NOON - timedelta(days=12)).timestamp(),
+         (NOON - timedelta(days=20)).timestamp()),
+    )  # fmt: skip
+    for days in (20, 19, 12):
+        connection.execute(
+            "INSERT INTO review (deck, card_id, grade, reviewed_at, duration_ms, phase_before,"
+            " previous) VALUES ('asyncio', 'old-card', 3, ?, 900, NULL, NULL)",
+            ((NOON - timedelta(days=days)).timestamp(),),
+        )
+    connection.close()
+
+
+def test_a_version_1_database_is_migrated_and_keeps_its_history(tmp_path: Path) -> None:
+    path = tmp_path / "reviews.sqlite3"
+    write_version_1_database(path)
+    assert raw(path, "PRAGMA user_version") == [(1,)]
+    with open_store(path) as store:
+        record = store.record(("asyncio", "old-card"))
+        assert record is not None
+        assert (record.state.phase, record.state.stability, record.reps) == (Phase.REVIEW, 12.5, 3)
+        assert record.state.due == NOON
+        assert store.review_count() == 3
+        store.set_setting("desired_retention", "0.9")  # the table version 2 added
+        review(store, ("asyncio", "old-card"), Grade.GOOD, NOON)
+    assert raw(path, "PRAGMA user_version") == [(SCHEMA_VERSION,)]
+    assert raw(path, "SELECT DISTINCT source FROM review") == [("study",)]
+    indexes = {row[0] for row in raw(path, "SELECT name FROM sqlite_master WHERE type='index'")}
+    assert {"review_time", "card_state_introduced", "review_card"} <= indexes
+
+
+def test_a_failed_migration_leaves_the_old_version_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "reviews.sqlite3"
+    write_version_1_database(path)
+    # A table in the way of version 2's CREATE TABLE makes the step fail half-way.
+    raw(path, "CREATE TABLE setting (x)")
+    with pytest.raises(QuizzerError, match="not a usable review database"):
+        connect(path)
+    assert raw(path, "PRAGMA user_version") == [(1,)]
+    assert [row[1] for row in raw(path, "PRAGMA table_info(review)")][-1] == "previous"
+
+
+def test_a_database_from_a_newer_quizzer_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "reviews.sqlite3"
+    with sqlite3.connect(path) as connection:
+        connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    with pytest.raises(QuizzerError, match="newer than this quizzer"):
+        connect(path)
+
+
+def test_a_file_that_is_not_a_database_is_one_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "reviews.sqlite3"
+    path.write_bytes(b"these are my notes, not a database" * 100)
+    with pytest.raises(QuizzerError, match="not a usable review database") as caught:
+        connect(path)
+    assert "\n" not in str(caught.value)
+    assert path.read_bytes().startswith(b"these are my notes")
+
+
+WRITER = textwrap.dedent(
+    """
+    import sys
+    from datetime import UTC, datetime, timedelta
+    from pathlib import Path
+    from quizzer.schedule import Grade, Scheduler
+    from quizzer.session import record_grade
+    from quizzer.store import open_store
+
+    path, name, count = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+    scheduler = Scheduler(fuzzing=False)
+    now = datetime(2025, 3, 10, 12, tzinfo=UTC)
+    with open_store(path) as store:
+        print("ready", flush=True)
+        for n in range(count):
+            # half the cards are shared by both writers, half are their own
+            key = ("asyncio", f"shared-{n % 5}" if n % 2 else f"{name}-{n % 7}")
+            record_grade(store, scheduler, key, store.record(key), Grade.GOOD,
+                         now + timedelta(seconds=n))
+    """
+)
+
+
+def invariant_problems(path: Path) -> list[str]:
+    """Where a card's stored review count disagrees with its log rows (a torn review)."""
+    rows = raw(
+        path,
+        "SELECT s.deck, s.card_id, s.reps, COUNT(r.id) FROM card_state s"
+        " LEFT JOIN review r ON r.deck = s.deck AND r.card_id = s.card_id"
+        " GROUP BY s.deck, s.card_id",
+    )
+    orphans = raw(
+        path,
+        "SELECT COUNT(*) FROM review r WHERE NOT EXISTS"
+        " (SELECT 1 FROM card_state s WHERE s.deck = r.deck AND s.card_id = r.card_id)",
+    )
+    problems = [f"{deck}/{card}: reps {reps} != {count} rows" for deck, card, reps, count in rows
+                if reps != count]  # fmt: skip
+    return problems + ([f"{orphans[0][0]} orphan reviews"] if orphans[0][0] else [])
+
+
+def test_two_sessions_writing_at_once_lose_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "reviews.sqlite3"
+    with open_store(path):
+        pass
+    command = [sys.executable, "-c", WRITER, str(path)]
+    writers = [
+        subprocess.Popen([*command, name, "120"], stdout=subprocess.PIPE, text=True)
+        for name in ("one", "two")
+    ]
+    for writer in writers:
+        assert writer.wait(timeout=60) == 0
+    assert raw(path, "PRAGMA integrity_check") == [("ok",)]
+    assert raw(path, "SELECT COUNT(*) FROM review") == [(240,)]
+    assert invariant_problems(path) == []
+    # Both writers graded the shared cards: each one's reps counts both sessions' reviews.
+    assert raw(path, "SELECT SUM(reps) FROM card_state WHERE card_id LIKE 'shared-%'") == [(120,)]
+
+
+def test_a_session_killed_mid_review_leaves_the_database_sound(tmp_path: Path) -> None:
+    path = tmp_path / "reviews.sqlite3"
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(path), "solo", "100000"],
+                              stdout=subprocess.PIPE, text=True)  # fmt: skip
+    assert writer.stdout is not None and writer.stdout.readline() == "ready\n"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and raw(path, "SELECT COUNT(*) FROM review")[0][0] < 30:
+        time.sleep(0.05)
+    writer.send_signal(signal.SIGKILL)
+    writer.wait()
+    assert raw(path, "PRAGMA integrity_check") == [("ok",)]
+    assert raw(path, "SELECT COUNT(*) FROM review")[0][0] >= 30
+    assert invariant_problems(path) == []
+    with open_store(path) as store:  # and it opens and takes reviews as before
+        review(store, ("asyncio", "after-kill"), Grade.GOOD, NOON)
