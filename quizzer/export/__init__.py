@@ -1,0 +1,198 @@
+"""Exports of cards to Anki, and what a card looks like there (shared by both formats).
+
+A card becomes one note with the fields Front, Back, Program, Output, Note and Source, all HTML:
+deck text escaped, code highlighted with inline styles (so it reads the same in an .apkg, which
+carries quizzer's note type and CSS, and in a text import onto the stock Basic note type).
+Identity is explicit: a note's guid comes from (deck, card id), its Anki deck is "Deck::Section".
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import os
+import re
+import tempfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from quizzer.errors import QuizzerError
+from quizzer.model import Card, Kind
+
+# The back of a card, after the answer: (field, heading), in the order shown.
+BACK_PARTS = (
+    ("Program", "Program"),
+    ("Output", "Prints"),
+    ("Note", "Note"),
+    ("Source", "The sheet writes"),
+)
+FIELD_NAMES = ("Front", "Back", *(field for field, _heading in BACK_PARTS))
+
+# Inline styles rather than classes: a text import lands on a note type without our CSS, and an
+# explicit text colour keeps the light code box readable in Anki's night mode.
+_BOX = (
+    "text-align: left; white-space: pre-wrap; padding: 0.5em 0.75em; border-radius: 4px;"
+    " color: #1f2328; background: #f6f8fa;"
+)
+CODE_STYLE = _BOX
+OUTPUT_STYLE = _BOX + " border-left: 3px solid #8c959f;"
+_INLINE_CODE = re.compile(r"`([^`\n]+)`")
+_NOT_IN_TAGS = re.compile(r'[\s"\x00-\x1f]+')
+
+
+@dataclass(frozen=True)
+class NoteFields:
+    """One card's note fields, as HTML."""
+
+    front: str
+    back: str
+    program: str
+    output: str
+    note: str
+    source: str
+
+    def as_list(self) -> list[str]:
+        """The fields in FIELD_NAMES order."""
+        return [self.front, self.back, self.program, self.output, self.note, self.source]
+
+    def back_side(self) -> str:
+        """The answer and whichever further parts are set, each under its heading."""
+        parts = [f'<div class="quizzer-back">{self.back}</div>']
+        values = dict(zip(FIELD_NAMES, self.as_list(), strict=True))
+        for field, heading in BACK_PARTS:
+            if values[field]:
+                parts.append(f"<h4>{heading}</h4>{values[field]}")
+        return "\n".join(parts)
+
+
+@dataclass(frozen=True)
+class Exported:
+    """What an export wrote."""
+
+    path: Path
+    format: str
+    notes: int
+    decks: tuple[str, ...]
+
+    def summary(self) -> str:
+        decks = "deck" if len(self.decks) == 1 else "decks"
+        return f"Wrote {self.notes} notes in {len(self.decks)} Anki {decks} to {self.path}"
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "path": str(self.path),
+            "format": self.format,
+            "notes": self.notes,
+            "decks": list(self.decks),
+        }
+
+
+def note_fields(card: Card) -> NoteFields:
+    """The card as note fields: a predict card asks about its program, so that goes on the front.
+
+    Output and Source stay empty where they would only repeat the answer.
+    """
+    front = text_html(card.front)
+    if card.kind == Kind.PREDICT:
+        back = output_html(card.back)
+        program = ""
+        if card.program:
+            front += "\n" + code_html(card.program)
+    else:
+        back = code_html(card.back)
+        program = code_html(card.program) if card.program else ""
+    output = ""
+    if card.output is not None and card.output.strip() != card.back.strip():
+        output = output_html(card.output)
+    note = text_html(card.note) if card.note else ""
+    source = ""
+    if card.source and card.source.strip() != card.back.strip():
+        source = output_html(card.source)  # the sheet's words, quoted as they are
+    return NoteFields(front, back, program, output, note, source)
+
+
+def text_html(text: str) -> str:
+    """Deck prose as HTML: escaped, `backticks` as <code>, line breaks kept."""
+    escaped = html.escape(text.strip(), quote=False)
+    return _INLINE_CODE.sub(r"<code>\1</code>", escaped).replace("\n", "<br>")
+
+
+def code_html(code: str) -> str:
+    """Python code highlighted with inline styles, in a <pre> box; pygments escapes it."""
+    # pygments ships no type hints (types-Pygments is not a dependency)
+    from pygments import highlight  # type: ignore[import-untyped]
+    from pygments.formatters import HtmlFormatter  # type: ignore[import-untyped]
+    from pygments.lexers import PythonLexer  # type: ignore[import-untyped]
+
+    spans = highlight(code.strip("\n"), PythonLexer(), HtmlFormatter(noclasses=True, nowrap=True))
+    return f'<pre class="quizzer-code" style="{CODE_STYLE}"><code>{spans.rstrip()}</code></pre>'
+
+
+def output_html(text: str) -> str:
+    """Program output (or other verbatim text) escaped, in a <pre> box."""
+    escaped = html.escape(text.strip("\n"), quote=False)
+    return f'<pre class="quizzer-output" style="{OUTPUT_STYLE}">{escaped}</pre>'
+
+
+def deck_name(card: Card) -> str:
+    """The Anki deck of a card: "Deck::Section"."""
+    return f"{card.deck}::{card.section}"
+
+
+def note_guid(card: Card) -> str:
+    """The note's guid: from (deck, card id) only, so edits and moves keep the note's identity."""
+    import genanki
+
+    guid: str = genanki.guid_for(card.deck, card.id)
+    return guid
+
+
+def anki_tags(card: Card) -> list[str]:
+    """The card's tags and its section, made valid Anki tags (no spaces), without repeats.
+
+    Anki compares tags case-insensitively, so "task" and "Task" are one tag.
+    """
+    tags: list[str] = []
+    seen: set[str] = set()
+    for tag in (*card.tags, card.section):
+        cleaned = _NOT_IN_TAGS.sub("_", tag.strip())
+        if cleaned and cleaned.casefold() not in seen:
+            seen.add(cleaned.casefold())
+            tags.append(cleaned)
+    return tags
+
+
+def decks_of(cards: Iterable[Card]) -> tuple[str, ...]:
+    """The Anki deck names of `cards`, in first-seen order."""
+    return tuple(dict.fromkeys(deck_name(card) for card in cards))
+
+
+def write_atomically(path: Path, write: Callable[[Path], None]) -> None:
+    """Call `write` on a temporary file next to `path`, then move it into place.
+
+    A failed export leaves any earlier file at `path` as it was.
+    """
+    folder = path.parent
+    if not folder.is_dir():
+        raise QuizzerError(f"{path}: no such folder {folder}")
+    try:
+        handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as error:
+        raise QuizzerError(f"{path}: cannot write: {error.strerror}") from error
+    os.close(handle)
+    try:
+        write(Path(temporary))
+        Path(temporary).chmod(0o666 & ~_umask())  # mkstemp's 0600 is too private for a deck
+        Path(temporary).replace(path)
+    except OSError as error:
+        raise QuizzerError(f"{path}: cannot write: {error.strerror}") from error
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            Path(temporary).unlink()
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
