@@ -1,0 +1,119 @@
+"""`quizzer export anki` and `quizzer export tsv`: decks for Anki."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from quizzer.commands.common import deck_option, echo_json, json_option, selected_decks
+from quizzer.deck import cards_in_section
+from quizzer.errors import QuizzerError
+from quizzer.model import Card, Deck
+
+if TYPE_CHECKING:
+    from quizzer.export import Exported
+
+_UNSAFE_IN_NAMES = re.compile(r"[^\w.-]+")
+
+
+def _export_options(suffix: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """The options both formats take; `suffix` is the default output file's."""
+
+    def decorate(function: Callable[..., Any]) -> Callable[..., Any]:
+        for option in reversed(
+            [
+                deck_option,
+                click.option("--section", help="Only this section (a unique prefix will do)."),
+                click.option(
+                    "-o",
+                    "--output",
+                    type=click.Path(dir_okay=False, path_type=Path),
+                    help=f"The file to write [default: DECK{suffix} in the current folder].",
+                ),
+                click.option("--force", is_flag=True, help="Overwrite the output file."),
+                json_option,
+            ]
+        ):
+            function = option(function)
+        return function
+
+    return decorate
+
+
+@click.group()
+def export() -> None:
+    """Export decks for Anki: an .apkg package or a .tsv file.
+
+    Each section becomes the Anki deck "Deck::Section". Notes keep their
+    identity, so importing a later export updates them instead of adding
+    copies.
+    """
+
+
+@export.command("anki")
+@_export_options(".apkg")
+def anki(deck_path: Path | None, section: str | None, output: Path | None, force: bool,
+         as_json: bool) -> None:  # fmt: skip
+    """Write an Anki package with quizzer's own note type.
+
+    Import it in Anki with File > Import. A note's back shows the answer,
+    the card's program, what it prints and the card's note.
+    """
+    from quizzer.export.anki import write_package
+
+    decks = selected_decks(deck_path)
+    cards = cards_in_section(decks, section)
+    path = _output_path(output, cards, section, ".apkg", force)
+    _report(write_package(cards, path, descriptions=_descriptions(decks)), as_json)
+
+
+@export.command("tsv")
+@_export_options(".tsv")
+def tsv(deck_path: Path | None, section: str | None, output: Path | None, force: bool,
+        as_json: bool) -> None:  # fmt: skip
+    """Write the cards as text for Anki's File > Import, onto the Basic note type.
+
+    The header lines tell Anki the separator, the guid, deck and tags columns,
+    so nothing needs setting by hand.
+    """
+    from quizzer.export.tsv import write_tsv
+
+    cards = cards_in_section(selected_decks(deck_path), section)
+    path = _output_path(output, cards, section, ".tsv", force)
+    _report(write_tsv(cards, path), as_json)
+
+
+def _output_path(output: Path | None, cards: list[Card], section: str | None, suffix: str,
+                 force: bool) -> Path:  # fmt: skip
+    """The file to write: `output`, or one named after the deck (and section); never a surprise
+    overwrite."""
+    path = output if output is not None else Path(_default_stem(cards, section) + suffix)
+    if path.is_dir():
+        raise QuizzerError(f"{path} is a folder; name a file with -o")
+    if path.exists() and not force:
+        raise QuizzerError(f"{path} already exists; use --force to overwrite it")
+    return path
+
+
+def _default_stem(cards: list[Card], section: str | None) -> str:
+    deck_names = list(dict.fromkeys(card.deck for card in cards))
+    stem = deck_names[0] if len(deck_names) == 1 else "quizzer"
+    if section is not None and cards:
+        stem += f"-{cards[0].section}"
+    return _UNSAFE_IN_NAMES.sub("-", stem).strip("-.") or "quizzer"
+
+
+def _descriptions(decks: list[Deck]) -> dict[str, str]:
+    """Each section's `about`, keyed by its Anki deck name."""
+    return {f"{deck.name}::{s.name}": s.about for deck in decks for s in deck.sections}
+
+
+def _report(written: Exported, as_json: bool) -> None:
+    if as_json:
+        echo_json(written.to_dict())
+    else:
+        click.echo(written.summary())
