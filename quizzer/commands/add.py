@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -227,6 +227,11 @@ def ask_fields(fields: CardFields, target: DeckTarget) -> None:
         typed = questionary.text("Tags (optional; spaces or commas between)").unsafe_ask()
         fields.tags = [tag for tag in re.split(r"[,\s]+", typed) if tag]
     preview = _preview(fields, target.name)
+    if fields.card_id is None:
+        from quizzer.deck_writer import slugify, unique_id
+
+        taken = [card.id for card in target.deck.cards] if target.deck else []
+        preview = replace(preview, id=unique_id(slugify(preview.front), taken))
     render.console().print(render.card_panel(preview))
     if not questionary.confirm("Save this card?", default=True).unsafe_ask():
         raise click.Abort

@@ -1,0 +1,542 @@
+"""`quizzer add` and the deck writer: cards checked before they are saved, files kept intact."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tomllib
+from collections.abc import Iterator
+from pathlib import Path
+
+import pexpect
+import pytest
+from click.testing import CliRunner
+from conftest import write_deck
+
+from quizzer import deck_writer, paths
+from quizzer.cli import cli
+from quizzer.deck import load_deck
+from quizzer.errors import QuizzerError
+
+# Comments, odd spacing, single quotes, a trailing comment and no final newline: all of it must
+# survive an added card byte for byte.
+ODD_DECK = '''\
+# My asyncio notes   (keep this comment)
+deck   = "notes"   # the deck's name
+section="Basics"
+about = 'Odd layout on purpose'
+
+[[card]]
+  id = "sum"     # an indented key
+front = "Sum two numbers"
+back  = 'total = 1 + 2'
+kind = "write"
+program = """
+{{answer}}
+print(total)"""
+output = "3"
+
+# the end of the file, without a newline'''
+
+GATHER_PROGRAM = """\
+import asyncio
+
+async def one():
+    return 1
+
+async def two():
+    return 2
+
+async def main():
+    {{answer}}
+    print(results)
+
+asyncio.run(main())
+"""
+
+
+@pytest.fixture
+def deck(tmp_path: Path) -> Path:
+    """A deck folder holding one hand-written section file."""
+    write_deck(tmp_path / "notes", "basics.toml", ODD_DECK)
+    return tmp_path / "notes"
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    """Every file under `folder` (but the lock file) with its bytes."""
+    return {
+        str(p.relative_to(folder)): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.name != deck_writer.LOCK_NAME
+    }
+
+
+def gather_args(deck: Path | None, *extra: str) -> list[str]:
+    args = ["add", "--section", "Basics", "--kind", "write",
+            "--front", "Run one() and two() at once; collect their results",
+            "--back", "results = await asyncio.gather(one(), two())",
+            "--program", GATHER_PROGRAM, *extra]  # fmt: skip
+    return [*args, "--deck", str(deck)] if deck else args
+
+
+def test_add_appends_the_card_and_keeps_the_file_byte_for_byte(
+    runner: CliRunner, deck: Path
+) -> None:
+    file = deck / "basics.toml"
+    before = file.read_bytes()
+    result = runner.invoke(cli, gather_args(deck, "--output", "[1, 2]", "--tag", "gather"))
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == (
+        f"Added card 'run-one-and-two-at-once-collect-their-results' to {file} (Basics; verified)"
+    )
+    after = file.read_bytes()
+    assert after.startswith(before)
+    assert after[len(before) :].lstrip(b"\n").startswith(b"[[card]]\n")
+    cards = load_deck(deck).cards
+    assert [card.id for card in cards] == ["sum", "run-one-and-two-at-once-collect-their-results"]
+    added = cards[1]
+    assert (added.kind, added.program, added.output, added.tags) == (
+        "write", GATHER_PROGRAM, "[1, 2]", ("gather",)
+    )
+    assert added.section == "Basics"
+
+
+def test_section_is_matched_case_insensitively(runner: CliRunner, deck: Path) -> None:
+    result = runner.invoke(cli, ["add", "--deck", str(deck), "--section", "BASICS",
+                                 "--front", "Sleep", "--back", "import time"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert sorted(snapshot(deck)) == ["basics.toml"]
+    assert load_deck(deck).sections[0].cards[-1].id == "sleep"
+
+
+def test_json_names_the_card_and_its_file(runner: CliRunner, deck: Path) -> None:
+    result = runner.invoke(cli, gather_args(deck, "--output", "[1, 2]", "--id", "gather", "--json"))
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {
+        "id": "gather", "deck": "notes", "section": "Basics",
+        "file": str(deck / "basics.toml"), "verified": True,
+    }  # fmt: skip
+
+
+def test_cards_go_to_the_own_deck_by_default(runner: CliRunner, home: Path) -> None:
+    result = runner.invoke(cli, ["add", "--section", "My tricks", "--front", "Import asyncio",
+                                 "--back", "import asyncio", "--json"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    file = home / "decks" / "mine" / "my-tricks.toml"
+    assert json.loads(result.stdout)["file"] == str(file)
+    assert file.read_text() == (
+        'deck = "mine"\nsection = "My tricks"\n\n'
+        '[[card]]\nid = "import-asyncio"\nfront = "Import asyncio"\nback = "import asyncio"\n'
+        'kind = "recall"\n'
+    )
+    listed = runner.invoke(cli, ["list", "My tricks", "--json"])
+    assert [(c["deck"], c["id"]) for c in json.loads(listed.stdout)] == [("mine", "import-asyncio")]
+
+
+def test_a_new_section_gets_the_next_numbered_file(runner: CliRunner, tmp_path: Path) -> None:
+    folder = tmp_path / "numbered"
+    folder.mkdir()
+    shutil.copy(paths.builtin_deck_dir() / "01-coroutine.toml", folder / "01-coroutine.toml")
+    (folder / "07-last.toml").write_text(
+        ODD_DECK.replace('"notes"', '"asyncio"').replace('"sum"', '"sum-odd"')
+    )
+    before = snapshot(folder)
+    result = runner.invoke(cli, ["add", "--deck", str(folder), "--section", "Error handling!",
+                                 "--front", "Catch a timeout",
+                                 "--back", "except TimeoutError: pass"])  # fmt: skip
+    assert result.exit_code == 1  # a recall card's back must compile, and this one does not
+    assert snapshot(folder) == before
+    result = runner.invoke(cli, ["add", "--deck", str(folder), "--section", "Error handling!",
+                                 "--front", "Catch a timeout", "--back",
+                                 "try:\n    pass\nexcept TimeoutError:\n    pass"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    new_file = folder / "08-error-handling.toml"
+    assert snapshot(folder) == {**before, new_file.name: new_file.read_bytes()}
+    deck = load_deck(folder)
+    assert deck.name == "asyncio"
+    assert [s.name for s in deck.sections][-1] == "Error handling!"
+
+
+def test_id_defaults_to_a_slug_of_the_front_made_unique(runner: CliRunner, deck: Path) -> None:
+    for _ in range(3):
+        result = runner.invoke(cli, ["add", "--deck", str(deck), "--section", "Basics",
+                                     "--front", "Sum two numbers!", "--back", "1 + 2"])  # fmt: skip
+        assert result.exit_code == 0, result.output
+    ids = [card.id for card in load_deck(deck).cards]
+    assert ids == ["sum", "sum-two-numbers", "sum-two-numbers-2", "sum-two-numbers-3"]
+
+
+def test_add_refuses_a_duplicate_id(runner: CliRunner, deck: Path) -> None:
+    before = snapshot(deck)
+    result = runner.invoke(cli, ["add", "--deck", str(deck), "--section", "Basics", "--id", "sum",
+                                 "--front", "Again", "--back", "1 + 2"])  # fmt: skip
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [
+        f"Error: duplicate id 'sum': deck 'notes' already has it ({deck / 'basics.toml'}:6); "
+        "choose another --id"
+    ]
+    assert snapshot(deck) == before
+
+
+def test_a_card_whose_output_differs_is_refused_with_the_diff(
+    runner: CliRunner, deck: Path
+) -> None:
+    before = snapshot(deck)
+    result = runner.invoke(cli, gather_args(deck, "--output", "[2, 1]"))
+    assert result.exit_code == 1
+    assert "-[2, 1]" in result.stderr and "+[1, 2]" in result.stderr
+    assert result.stderr.splitlines()[-1].startswith("Error: card 'run-one-and-two")
+    assert "nothing was written" in result.stderr
+    assert snapshot(deck) == before
+
+
+def test_a_card_whose_program_fails_is_refused(runner: CliRunner, home: Path) -> None:
+    result = runner.invoke(cli, ["add", "--section", "S", "--front", "Broken", "--kind", "write",
+                                 "--back", "x = undefined_name", "--program", "{{answer}}",
+                                 "--output", "1"])  # fmt: skip
+    assert result.exit_code == 1
+    assert "NameError: name 'undefined_name' is not defined" in result.stderr
+    assert not (home / "decks" / "mine").exists() or not snapshot(home / "decks" / "mine")
+
+
+def test_no_verify_saves_a_failing_card_with_a_warning(runner: CliRunner, deck: Path) -> None:
+    result = runner.invoke(cli, gather_args(deck, "--output", "[2, 1]", "--no-verify", "--json"))
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["verified"] is False
+    assert "Warning: saved without running the card (--no-verify)" in result.stderr
+    assert load_deck(deck).cards[-1].output == "[2, 1]"
+    checked = runner.invoke(cli, ["verify", "--deck", str(deck), "--json"])
+    assert checked.exit_code == 1
+    assert json.loads(checked.stdout)["failed"] == 1
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--kind", "write", "--program", "print(1)", "--output", "1"], "needs {{answer}}"),
+        (["--kind", "predict", "--program", "{{answer}}", "--output", "1"], "must not contain"),
+        (["--kind", "predict", "--program", "print(1)"], "a predict card needs an output"),
+        (["--id", "-bad id"], "must be letters, digits"),
+        (["--front", "   "], "'front' is empty"),
+    ],
+)
+def test_an_invalid_card_is_refused_before_anything_runs(
+    runner: CliRunner, deck: Path, options: list[str], message: str
+) -> None:
+    before = snapshot(deck)
+    args = ["add", "--deck", str(deck), "--section", "Basics", "--front", "F", "--back", "1"]
+    result = runner.invoke(cli, [*args, *options])
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert snapshot(deck) == before
+
+
+def test_a_deck_file_that_does_not_parse_is_left_alone(runner: CliRunner, deck: Path) -> None:
+    broken = deck / "basics.toml"
+    broken.write_text(ODD_DECK.replace('section="Basics"', 'section="Basics'))
+    before = snapshot(deck)
+    result = runner.invoke(cli, ["add", "--deck", str(deck), "--section", "Basics",
+                                 "--front", "F", "--back", "1"])  # fmt: skip
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"Error: {broken}:3: invalid TOML")
+    assert snapshot(deck) == before
+    assert not (deck / deck_writer.LOCK_NAME).exists()
+
+
+@contextlib.contextmanager
+def read_only(folder: Path) -> Iterator[None]:
+    """Make `folder` unwritable, even for root (who ignores permission bits)."""
+    if os.geteuid() != 0:
+        folder.chmod(0o555)
+        try:
+            yield
+        finally:
+            folder.chmod(0o755)
+        return
+    if shutil.which("chattr") is None:
+        pytest.skip("running as root without chattr: cannot make a folder unwritable")
+    made = subprocess.run(["chattr", "+i", str(folder)], capture_output=True)
+    if made.returncode != 0:
+        pytest.skip(f"chattr +i failed here: {made.stderr.decode().strip()}")
+    try:
+        yield
+    finally:
+        subprocess.run(["chattr", "-i", str(folder)], check=True)
+
+
+def test_an_unwritable_folder_ends_in_one_line_and_changes_nothing(
+    runner: CliRunner, deck: Path
+) -> None:
+    before = snapshot(deck)
+    with read_only(deck):
+        result = runner.invoke(cli, gather_args(deck, "--output", "[1, 2]"))
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [
+        f"Error: {deck}: cannot write to this folder: Operation not permitted"
+        if os.geteuid() == 0 else f"Error: {deck}: cannot write to this folder: Permission denied"
+    ]
+    assert snapshot(deck) == before
+
+
+def test_a_deck_folder_that_cannot_be_made_is_one_line(runner: CliRunner, tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("not a folder")
+    result = runner.invoke(cli, ["add", "--deck", str(tmp_path / "a-file" / "deck"),
+                                 "--section", "S", "--front", "F", "--back", "1"])  # fmt: skip
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [
+        f"Error: {tmp_path / 'a-file' / 'deck'}: cannot write to this folder: Not a directory"
+    ]
+
+
+def _tree_digest(folder: Path) -> str:
+    digest = hashlib.sha256()
+    for name, data in snapshot(folder).items():
+        digest.update(name.encode() + b"\0" + data)
+    return digest.hexdigest()
+
+
+@pytest.mark.parametrize("where", ["folder", "file"])
+def test_the_builtin_deck_is_never_written(runner: CliRunner, builtin_deck: Path,
+                                           where: str) -> None:  # fmt: skip
+    before = _tree_digest(builtin_deck)
+    target = builtin_deck if where == "folder" else builtin_deck / "03-task.toml"
+    result = runner.invoke(cli, ["add", "--deck", str(target), "--section", "Task",
+                                 "--front", "F", "--back", "1", "--no-verify"])  # fmt: skip
+    assert result.exit_code == 2
+    assert "the built-in deck is read-only" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert _tree_digest(builtin_deck) == before
+    assert not (builtin_deck / deck_writer.LOCK_NAME).exists()
+
+
+def test_missing_fields_without_a_terminal_name_the_options(runner: CliRunner, home: Path) -> None:
+    result = runner.invoke(cli, ["add", "--front", "F"], input="")
+    assert result.exit_code == 2
+    assert result.output.strip() == (
+        "Error: missing --section, --back (stdin is not a terminal, so nothing can be asked)"
+    )
+    assert not home.exists()
+
+
+def test_a_section_file_as_deck_takes_its_section(runner: CliRunner, deck: Path) -> None:
+    file = deck / "basics.toml"
+    result = runner.invoke(cli, ["add", "--deck", str(file), "--front", "F", "--back", "1"])
+    assert result.exit_code == 0, result.output
+    assert load_deck(file).cards[-1].id == "f"
+    before = snapshot(deck)
+    other = runner.invoke(cli, ["add", "--deck", str(file), "--section", "Other",
+                                "--front", "G", "--back", "1"])  # fmt: skip
+    assert other.exit_code == 2
+    assert "holds only section 'Basics'; pass the deck folder" in other.stderr
+    assert snapshot(deck) == before
+
+
+def _add_in_a_process(deck: Path, front: str, value: int) -> subprocess.Popen[bytes]:
+    args = ["--deck", str(deck), "--section", "Crowd", "--kind", "write", "--front", front,
+            "--back", f"x = {value}", "--program", "{{answer}}\nprint(x)", "--output", str(value)]
+    return subprocess.Popen([sys.executable, "-m", "quizzer", "add", *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+
+
+@pytest.mark.parametrize("same_front", [False, True])
+def test_concurrent_adds_all_land(deck: Path, same_front: bool) -> None:
+    before = (deck / "basics.toml").read_bytes()
+    fronts = ["Same front" if same_front else f"Card {i}" for i in range(8)]
+    processes = [_add_in_a_process(deck, front, i) for i, front in enumerate(fronts)]
+    results = [(p.wait(timeout=120), p.stderr.read()) for p in processes if p.stderr]
+    for process in processes:
+        assert process.stdout is not None
+        process.stdout.close()
+        assert process.stderr is not None
+        process.stderr.close()
+    assert [code for code, _ in results] == [0] * 8, results
+    crowd = next(s for s in load_deck(deck).sections if s.name == "Crowd")
+    assert sorted(card.output or "" for card in crowd.cards) == [str(i) for i in range(8)]
+    expected = ["same-front", *(f"same-front-{n}" for n in range(2, 9))] if same_front else [
+        f"card-{i}" for i in range(8)]  # fmt: skip
+    assert sorted(card.id for card in crowd.cards) == sorted(expected)
+    assert (deck / "basics.toml").read_bytes() == before
+    assert sorted(p.name for p in deck.iterdir()) == [".quizzer.lock", "basics.toml", "crowd.toml"]
+
+
+# The deck writer's engine, directly.
+
+
+@pytest.mark.parametrize(
+    ("text", "slug"),
+    [
+        ("Schedule a task (high-level API)", "schedule-a-task-high-level-api"),
+        ("  Café: naïve `await`?  ", "cafe-naive-await"),
+        ("¿¡!!", "card"),
+        ("a" * 60, "a" * 48),
+        ("word " * 20, "-".join(["word"] * 9)),
+    ],
+)
+def test_slugify(text: str, slug: str) -> None:
+    assert deck_writer.slugify(text) == slug
+
+
+def test_unique_id_counts_up() -> None:
+    assert deck_writer.unique_id("a", []) == "a"
+    assert deck_writer.unique_id("a", ["a", "a-2"]) == "a-3"
+
+
+@pytest.mark.parametrize(
+    "value",
+    ['has """ triple quotes """', "a back\\slash and \\n\n", "\nstarts with a newline\n",
+     "tab\tand ünicode\n", "ends without a newline\nsecond line", "'''\n"],
+)  # fmt: skip
+def test_rendered_cards_read_back_exactly(value: str) -> None:
+    table = {"id": "x", "front": value, "back": value, "program": value}
+    assert tomllib.loads(deck_writer.render_card(table)) == {"card": [table]}
+
+
+def test_multi_line_text_starts_on_its_own_line() -> None:
+    rendered = deck_writer.render_card({"id": "x", "front": "F", "back": "a\nb\n"})
+    assert 'back = """\na\nb\n"""\n' in rendered
+
+
+def test_appending_follows_crlf_line_endings() -> None:
+    text = ODD_DECK.replace("\n", "\r\n") + "\r\n"
+    table = {"id": "new", "front": "F", "back": "a\nb\n"}
+    result = deck_writer.append_card_text(text, table)
+    assert result.startswith(text)
+    assert "\n" not in result.replace("\r\n", "")
+    assert tomllib.loads(result)["card"][-1] == table
+
+
+def test_appending_to_an_inline_card_array_falls_back_to_tomlkit() -> None:
+    text = 'deck = "d"\nsection = "s"\ncard = [{id = "a", front = "A", back = "1"}]\n'
+    table = {"id": "b", "front": "B", "back": "2"}
+    result = deck_writer.append_card_text(text, table)
+    assert tomllib.loads(result)["card"] == [{"id": "a", "front": "A", "back": "1"}, table]
+
+
+def test_a_held_lock_makes_another_writer_wait_then_give_up(tmp_path: Path) -> None:
+    with (
+        deck_writer.deck_lock(tmp_path),
+        pytest.raises(QuizzerError, match="locked by another quizzer"),
+        deck_writer.deck_lock(tmp_path, timeout=0.1),
+    ):
+        pass
+    with deck_writer.deck_lock(tmp_path, timeout=0.1):  # released: taken at once
+        pass
+
+
+def test_no_temporary_file_is_left_when_the_deck_would_not_load(deck: Path) -> None:
+    target = deck_writer.find_target(deck)
+    file = deck / "basics.toml"
+    text = file.read_text() + '\n[[card]]\nid = "sum"\nfront = "dup"\nback = "1"\n'
+    with pytest.raises(QuizzerError, match="duplicate id 'sum'"):
+        deck_writer._write_checked(target, file, text.encode(), 0o644, "sum")
+    assert sorted(p.name for p in deck.iterdir()) == ["basics.toml"]
+    assert file.read_text() == ODD_DECK
+
+
+def test_section_file_names_follow_the_folder(tmp_path: Path) -> None:
+    assert deck_writer.section_file_name("Task groups", tmp_path) == "task-groups.toml"
+    (tmp_path / "task-groups.toml").write_text("")
+    assert deck_writer.section_file_name("Task groups", tmp_path) == "task-groups-2.toml"
+    numbered = tmp_path / "numbered"
+    numbered.mkdir()
+    for name in ("001-a.toml", "009-b.toml"):
+        (numbered / name).write_text("")
+    assert deck_writer.section_file_name("Streams", numbered) == "010-streams.toml"
+
+
+# The interactive flow, in a real terminal.
+
+DOWN, ENTER, FINISH_MULTILINE = "\x1b[B", "\r", "\x1b\r"
+
+
+def _spawn_add(args: list[str], editor: Path | None) -> pexpect.spawn:
+    env = {key: value for key, value in os.environ.items() if key not in ("EDITOR", "VISUAL")}
+    env.update(NO_COLOR="1", TERM="xterm", PROMPT_TOOLKIT_NO_CPR="1")
+    if editor is not None:
+        env["EDITOR"] = str(editor)
+    return pexpect.spawn(sys.executable, ["-m", "quizzer", "add", *args], env=env,
+                         dimensions=(50, 120), encoding="utf-8", timeout=30)  # fmt: skip
+
+
+@pytest.mark.terminal
+def test_interactive_write_card_with_the_program_from_the_editor(
+    deck: Path, tmp_path: Path
+) -> None:
+    program_file = tmp_path / "program.py"
+    program_file.write_text(GATHER_PROGRAM)
+    editor = tmp_path / "editor.sh"  # an "editor" that writes the program into the file it opens
+    editor.write_text(f'#!/bin/sh\ncat "{program_file}" > "$1"\n')
+    editor.chmod(0o755)
+    before = (deck / "basics.toml").read_bytes()
+
+    child = _spawn_add(["--deck", str(deck)], editor)
+    child.expect("Section")
+    child.send(DOWN + ENTER)  # past "Basics", to "+ a new section"
+    child.expect("Name of the new section")
+    child.send("Gather" + ENTER)
+    child.expect("Kind of card")
+    child.send(DOWN + ENTER)  # write
+    child.expect("Front")
+    child.send("Run one() and two() at once" + ENTER)
+    child.expect("The answer")
+    child.send("results = await asyncio.gather(one(), two())" + ENTER)
+    child.expect(r"\[1, 2\]")  # what the program really prints, run in the sandbox
+    child.expect("Use what it printed as the card's output")
+    child.send("y")
+    child.expect("Tags")
+    child.send("gather, tasks" + ENTER)
+    child.expect("notes · Gather · run-one-and-two-at-once")  # the preview, with its id
+    child.expect("Save this card")
+    child.send("y")
+    child.expect("Added card 'run-one-and-two-at-once' to a new section file")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+
+    assert (deck / "basics.toml").read_bytes() == before
+    gather = next(s for s in load_deck(deck).sections if s.name == "Gather")
+    assert gather.path == deck / "gather.toml"
+    (card,) = gather.cards
+    assert (card.id, card.kind, card.back, card.program, card.output, card.tags) == (
+        "run-one-and-two-at-once", "write", "results = await asyncio.gather(one(), two())",
+        GATHER_PROGRAM, "[1, 2]", ("gather", "tasks"),
+    )  # fmt: skip
+
+
+@pytest.mark.terminal
+def test_interactive_predict_card_typed_in_the_multi_line_prompt(home: Path) -> None:
+    child = _spawn_add([], editor=None)
+    child.expect("Name of the new section")  # the own deck is new: no sections to choose from
+    child.send("Printing" + ENTER)
+    child.expect("Kind of card")
+    child.send(DOWN + DOWN + ENTER)  # predict
+    child.expect("Front")
+    child.send("What does this print?" + ENTER)
+    child.expect("The card's program")
+    # The template is there to edit; add a line after it, then finish with Esc, Enter.
+    child.send('print("bye")' + FINISH_MULTILINE)
+    child.expect("Use what it printed as the card's output")
+    child.send("y")
+    child.expect("Back")
+    child.send(FINISH_MULTILINE)  # accept the output offered as the answer
+    child.expect("Tags")
+    child.send(ENTER)
+    child.expect("Save this card")
+    child.send("y")
+    child.expect("Added card 'what-does-this-print'")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+
+    (card,) = load_deck(home / "decks" / "mine").cards
+    assert (card.deck, card.section, card.kind, card.tags) == ("mine", "Printing", "predict", ())
+    assert card.program is not None and card.program.endswith('asyncio.run(main())\nprint("bye")\n')
+    assert card.output == "hello\nbye\n"
+    assert card.back.strip() == "hello\nbye"
