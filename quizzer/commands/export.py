@@ -75,10 +75,11 @@ def anki(deck_path: Path | None, section: str | None, output: Path | None, force
 @_export_options(".tsv")
 def tsv(deck_path: Path | None, section: str | None, output: Path | None, force: bool,
         as_json: bool) -> None:  # fmt: skip
-    """Write the cards as text for Anki's File > Import, onto the Basic note type.
+    """Write the cards as a text file for Anki's File > Import.
 
-    The header lines tell Anki the separator, the guid, deck and tags columns,
-    so nothing needs setting by hand.
+    The notes use Anki's Basic note type: the program, output and note go on
+    the back. The header lines name the separator and the guid, deck and tags
+    columns, so the import needs no settings.
     """
     from quizzer.export.tsv import write_tsv
 

@@ -9,6 +9,7 @@ Identity is explicit: a note's guid comes from (deck, card id), its Anki deck is
 from __future__ import annotations
 
 import contextlib
+import functools
 import html
 import os
 import re
@@ -16,6 +17,7 @@ import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from quizzer.errors import QuizzerError
 from quizzer.model import Card, Kind
@@ -120,13 +122,20 @@ def text_html(text: str) -> str:
 
 def code_html(code: str) -> str:
     """Python code highlighted with inline styles, in a <pre> box; pygments escapes it."""
-    # pygments ships no type hints (types-Pygments is not a dependency)
-    from pygments import highlight  # type: ignore[import-untyped]
+    from pygments import highlight  # type: ignore[import-untyped]  # pygments ships no hints
+
+    lexer, formatter = _highlighter()
+    spans = highlight(code.strip("\n"), lexer, formatter)
+    return f'<pre class="quizzer-code" style="{CODE_STYLE}"><code>{spans.rstrip()}</code></pre>'
+
+
+@functools.cache
+def _highlighter() -> tuple[Any, Any]:
+    """One lexer and formatter for every block: building the formatter's styles is not cheap."""
     from pygments.formatters import HtmlFormatter  # type: ignore[import-untyped]
     from pygments.lexers import PythonLexer  # type: ignore[import-untyped]
 
-    spans = highlight(code.strip("\n"), PythonLexer(), HtmlFormatter(noclasses=True, nowrap=True))
-    return f'<pre class="quizzer-code" style="{CODE_STYLE}"><code>{spans.rstrip()}</code></pre>'
+    return PythonLexer(), HtmlFormatter(noclasses=True, nowrap=True)
 
 
 def output_html(text: str) -> str:
