@@ -297,9 +297,10 @@ def _add_locked(target: DeckTarget, section: str, table: dict[str, Any]) -> Adde
 
 def _write_checked(target: DeckTarget, file: Path, data: bytes, mode: int, card_id: str) -> Card:
     """Write `data` to `file` atomically, once the deck with it in place loads; the new card."""
-    folder = file.parent
+    real_file = file.resolve()  # a symlinked deck file stays a symlink: its target is replaced
+    folder = real_file.parent
     try:
-        fd, temp_name = tempfile.mkstemp(prefix=f".{file.name}.", suffix=".tmp", dir=folder)
+        fd, temp_name = tempfile.mkstemp(prefix=f".{real_file.name}.", suffix=".tmp", dir=folder)
     except OSError as error:
         raise _write_error(folder, error) from None
     temp = Path(temp_name)
@@ -315,7 +316,7 @@ def _write_checked(target: DeckTarget, file: Path, data: bytes, mode: int, card_
         deck = _load_with(target, file, temp)
         card = next(c for c in deck.cards if c.id == card_id)
         try:
-            temp.replace(file)
+            temp.replace(real_file)
             _fsync_folder(folder)
         except OSError as error:
             raise _write_error(folder, error) from None

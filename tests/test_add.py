@@ -540,3 +540,30 @@ def test_interactive_predict_card_typed_in_the_multi_line_prompt(home: Path) -> 
     assert card.program is not None and card.program.endswith('asyncio.run(main())\nprint("bye")\n')
     assert card.output == "hello\nbye\n"
     assert card.back.strip() == "hello\nbye"
+
+
+@pytest.mark.terminal
+@pytest.mark.parametrize("key", ["\x03", "\x04"], ids=["ctrl-c", "ctrl-d"])
+def test_interrupting_the_interactive_flow_writes_nothing(deck: Path, key: str) -> None:
+    before = snapshot(deck)
+    child = _spawn_add(["--deck", str(deck), "--section", "Basics", "--kind", "recall"], None)
+    child.expect("Front")
+    child.send(key)
+    child.expect("Aborted!")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 1
+    assert snapshot(deck) == before
+
+
+def test_a_symlinked_deck_file_stays_a_symlink(runner: CliRunner, tmp_path: Path) -> None:
+    real = write_deck(tmp_path / "dotfiles", "basics.toml", ODD_DECK)
+    (tmp_path / "deck").mkdir()
+    (tmp_path / "deck" / "basics.toml").symlink_to(real)
+    result = runner.invoke(cli, ["add", "--deck", str(tmp_path / "deck"), "--section", "Basics",
+                                 "--front", "F", "--back", "1"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "deck" / "basics.toml").is_symlink()
+    assert real.read_text().startswith(ODD_DECK)
+    assert [card.id for card in load_deck(tmp_path / "deck").cards] == ["sum", "f"]
+    assert sorted(p.name for p in real.parent.iterdir()) == ["basics.toml"]

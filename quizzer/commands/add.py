@@ -143,7 +143,10 @@ def add(deck_path: Path | None, section: str | None, front: str | None, back: st
             raise QuizzerError(
                 f"missing {', '.join(missing)} (stdin is not a terminal, so nothing can be asked)"
             )
-        ask_fields(fields, target)
+        try:
+            ask_fields(fields, target)
+        except EOFError:  # Ctrl-D at a prompt: the same as Ctrl-C, nothing is saved
+            raise click.Abort from None
     assert fields.section is not None
     table, _existing = deck_writer.check_addition(target, fields.section, fields.table())
 
