@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from datetime import UTC, datetime, timedelta
 
 from quizzer import sandbox, verify
 from quizzer.model import Card, Kind, Verdict
-from quizzer.schedule import CardState, Grade, Scheduler, utc_now
+from quizzer.schedule import DEFAULT_RETENTION, CardState, Grade, Phase, Scheduler, utc_now
 from quizzer.store import Key, Record, StaleRecord, Store
 from quizzer.ui.prompts import Command, GradeOption, Judgement, Position, Prompts
 
@@ -246,3 +246,115 @@ class StudySession:
 
 def _milliseconds(delta: timedelta) -> int:
     return max(0, int(delta.total_seconds() * 1000))
+
+
+RETENTION_SETTING = "desired_retention"
+RETENTION_WINDOW = timedelta(days=30)
+FORECAST_DAYS = 7
+
+
+def desired_retention(store: Store, override: float | None = None) -> float:
+    """The desired retention: `override` (then kept for later sessions), else the stored one."""
+    if override is not None:
+        store.set_setting(RETENTION_SETTING, repr(override))
+        return override
+    stored = store.setting(RETENTION_SETTING)
+    return float(stored) if stored else DEFAULT_RETENTION
+
+
+@dataclass(frozen=True)
+class Counts:
+    """Study numbers of a group of cards (a section, or all of them)."""
+
+    cards: int = 0
+    new: int = 0
+    learning: int = 0  # learning or relearning
+    review: int = 0
+    due: int = 0  # due by the end of today, overdue included
+    reviews: int = 0
+    mature_reviews: int = 0  # reviews in the retention window of cards in the review phase
+    recalled: int = 0  # ... of which were not graded Again
+
+    @property
+    def retention(self) -> float | None:
+        """True retention over the window: recalled / mature reviews (None: no such review)."""
+        return self.recalled / self.mature_reviews if self.mature_reviews else None
+
+    def __add__(self, other: Counts) -> Counts:
+        return Counts(*(a + b for a, b in zip(astuple(self), astuple(other), strict=True)))
+
+    def to_dict(self) -> dict[str, object]:
+        retention = self.retention
+        return {
+            "cards": self.cards, "new": self.new, "learning": self.learning,
+            "review": self.review, "due": self.due, "reviews": self.reviews,
+            "retention_30d": round(retention, 4) if retention is not None else None,
+        }  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Stats:
+    """What `quizzer stats` reports."""
+
+    total: Counts
+    review_rows: int  # every review row in the database, of every deck
+    forecast: list[tuple[datetime, int]]  # (start of day, cards due that day), the next days
+    sections: list[tuple[str, str, Counts]]  # (deck, section, counts)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            **self.total.to_dict(),
+            "reviews": self.review_rows,
+            "due_next_days": [
+                {"date": day.astimezone().date().isoformat(), "due": due}
+                for day, due in self.forecast
+            ],
+            "sections": [
+                {"deck": deck, "section": section, **counts.to_dict()}
+                for deck, section, counts in self.sections
+            ],
+        }
+
+
+def study_stats(cards: Sequence[Card], store: Store, now: datetime) -> Stats:
+    """Counts of new, learning and review cards, what falls due, and true retention."""
+    decks = {card.deck for card in cards}
+    records = store.records(decks)
+    reviews = store.card_counts(decks, now - RETENTION_WINDOW)
+    today = start_of_day(now)
+    days = [_day_after(today, n) for n in range(FORECAST_DAYS + 2)]
+    forecast = [0] * FORECAST_DAYS
+    sections: dict[tuple[str, str], Counts] = {}
+    for card in cards:
+        record, counted = records.get(card.key), reviews.get(card.key)
+        due = 0
+        if record is not None:
+            if record.state.due < days[1]:
+                due = 1
+            for n in range(FORECAST_DAYS):
+                if days[n + 1] <= record.state.due < days[n + 2]:
+                    forecast[n] += 1
+        phase = record.state.phase if record else None
+        counts = Counts(
+            cards=1,
+            new=int(record is None),
+            learning=int(phase in (Phase.LEARNING, Phase.RELEARNING)),
+            review=int(phase == Phase.REVIEW),
+            due=due,
+            reviews=counted.reviews if counted else 0,
+            mature_reviews=counted.recent_mature if counted else 0,
+            recalled=counted.recent_recalled if counted else 0,
+        )
+        place = (card.deck, card.section)
+        sections[place] = sections.get(place, Counts()) + counts
+    return Stats(
+        total=sum(sections.values(), Counts()),
+        review_rows=store.review_count(),
+        forecast=list(zip(days[1 : FORECAST_DAYS + 1], forecast, strict=True)),
+        sections=[(deck, section, counts) for (deck, section), counts in sections.items()],
+    )
+
+
+def _day_after(start: datetime, days: int) -> datetime:
+    """The start of the local day `days` after the day starting at `start` (DST-safe)."""
+    return start_of_day(start + timedelta(days=days, hours=12))

@@ -155,9 +155,9 @@ class Store:
         marks = ",".join("?" * len(decks))
         rows = self._db.execute(
             f"SELECT deck, card_id, COUNT(*),"
-            f" SUM(reviewed_at >= ? AND phase_before = {int(Phase.REVIEW)}),"
-            f" SUM(reviewed_at >= ? AND phase_before = {int(Phase.REVIEW)}"
-            f"     AND grade > {int(Grade.AGAIN)})"
+            f" COUNT(CASE WHEN reviewed_at >= ? AND phase_before = {int(Phase.REVIEW)} THEN 1 END),"
+            f" COUNT(CASE WHEN reviewed_at >= ? AND phase_before = {int(Phase.REVIEW)}"
+            f"     AND grade > {int(Grade.AGAIN)} THEN 1 END)"
             f" FROM review WHERE deck IN ({marks}) GROUP BY deck, card_id",
             (since.timestamp(), since.timestamp(), *decks),
         )

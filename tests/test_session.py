@@ -16,7 +16,7 @@ from quizzer.model import Card
 from quizzer.schedule import Grade, Phase, Scheduler
 from quizzer.session import StudySession, StudySummary, due_queue, judge_answer, record_grade
 from quizzer.store import Key, Record, Store, open_store
-from quizzer.ui.prompts import Command
+from quizzer.ui.prompts import Command, format_interval
 
 SCHEDULER = Scheduler(fuzzing=False)
 
@@ -303,3 +303,12 @@ def test_another_session_grading_the_same_card_is_not_lost(tmp_path: Path, store
     first = SCHEDULER.review(None, Grade.GOOD, clock.now - timedelta(days=9))
     other = SCHEDULER.review(first, Grade.HARD, clock.now)
     assert stored(store, ("pets", "a")).state == SCHEDULER.review(other, Grade.GOOD, clock.now)
+
+
+@pytest.mark.parametrize(
+    ("seconds", "shown"),
+    [(0, "0s"), (59.4, "59s"), (59.6, "1m"), (600, "10m"), (3570, "1h"), (86400 * 0.99, "1d"),
+     (86400 * 8, "8d"), (86400 * 45, "1.5mo"), (86400 * 400, "1.1y")],
+)  # fmt: skip
+def test_intervals_are_shown_short_and_rounded(seconds: float, shown: str) -> None:
+    assert format_interval(timedelta(seconds=seconds)) == shown

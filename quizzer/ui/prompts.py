@@ -7,6 +7,7 @@ pipes and scripts) implement them. This module imports no UI library.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -90,16 +91,16 @@ class Prompts(Protocol):
 
 def format_interval(interval: timedelta) -> str:
     """A short human interval: 45s, 10m, 3h, 4d, 2.5mo, 1.2y."""
-    seconds = max(0.0, interval.total_seconds())
+    seconds = round(max(0.0, interval.total_seconds()))
     if seconds < 60:
-        return f"{seconds:.0f}s"
-    if seconds < 3600:
-        return f"{seconds / 60:.0f}m"
-    if seconds < 86400:
-        return f"{seconds / 3600:.0f}h"
+        return f"{seconds}s"
+    if round(seconds / 60) < 60:
+        return f"{round(seconds / 60)}m"
+    if round(seconds / 3600) < 24:
+        return f"{round(seconds / 3600)}h"
     days = seconds / 86400
-    if days < 30:
-        return f"{days:.0f}d"
+    if round(days) < 30:
+        return f"{round(days)}d"
     if days < 365:
         return f"{days / 30:.1f}mo".replace(".0mo", "mo")
     return f"{days / 365:.1f}y".replace(".0y", "y")
@@ -116,3 +117,18 @@ def grade_help(options: Sequence[GradeOption]) -> str:
     return " · ".join(
         f"{int(o.grade)} {o.grade.label} {format_interval(o.interval)}" for o in options
     )
+
+
+def open_prompts(*, to_stderr: bool = False) -> Prompts:
+    """The terminal UI when stdin and the output are terminals, else the plain line-by-line one.
+
+    `to_stderr` sends everything the UI writes to stderr, so stdout carries only --json.
+    """
+    output = sys.stderr if to_stderr else sys.stdout
+    if sys.stdin.isatty() and output.isatty():
+        from quizzer.ui.terminal import TerminalPrompts
+
+        return TerminalPrompts(stderr=to_stderr)
+    from quizzer.ui.plain import PlainPrompts
+
+    return PlainPrompts(sys.stdin, output)

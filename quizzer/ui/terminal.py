@@ -1,0 +1,198 @@
+"""The interactive terminal UI: cards drawn with rich, answers read with questionary.
+
+Enter alone always moves on. Code is typed in a multi-line editor that submits on Enter at an
+empty line (or Esc then Enter at any point), so an empty answer ("show me") is one Enter.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import questionary
+from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
+from prompt_toolkit.lexers import PygmentsLexer
+from prompt_toolkit.output import create_output
+from rich.console import Group, RenderableType
+from rich.panel import Panel
+from rich.syntax import Syntax
+from rich.text import Text
+
+from quizzer.model import Card, Kind
+from quizzer.schedule import Grade
+from quizzer.ui import render
+from quizzer.ui.prompts import (
+    Command,
+    GradeOption,
+    Judgement,
+    Position,
+    format_interval,
+    program_with_slot,
+)
+
+CODE_HELP = "(Enter on an empty line submits · Esc Enter submits now · nothing: show me · u undo"\
+    " · q quit)\n> "  # fmt: skip
+_SHOW_ME = "show-me"  # questionary treats a None value as "use the title"
+_COMMANDS = {str(command): command for command in Command}
+
+
+class TerminalPrompts:
+    """The `Prompts` protocol in a real terminal. `stderr=True` keeps stdout free for --json."""
+
+    def __init__(self, *, stderr: bool = False) -> None:
+        self.console = render.error_console() if stderr else render.console()
+        self._prompt_options: dict[str, Any] = {}
+        if stderr:
+            self._prompt_options["output"] = create_output(stdout=sys.stderr)
+
+    def notice(self, text: str) -> None:
+        self.console.print(text, style="yellow", markup=False)
+
+    def show_card(self, card: Card, position: Position) -> None:
+        progress = f"card {position.number} of {position.total}"
+        if position.due_left is not None:
+            progress += f" · {position.due_left} due and {position.new_left} new after this"
+        if position.right_so_far is not None:
+            progress += f" · {position.right_so_far} right so far"
+        self.console.print()
+        self.console.rule(Text(progress, style="dim"), align="left", style="dim")
+        parts: list[RenderableType] = [Text(card.front, style="bold")]
+        if card.kind == Kind.WRITE and card.has_slot:
+            parts += [Text("\nYour code goes into this program:", style="dim"),
+                      render.code(program_with_slot(card))]  # fmt: skip
+        elif card.kind == Kind.PREDICT and card.program:
+            parts += [Text("\nWhat does this print?", style="dim"), render.code(card.program)]
+        title = f"{card.deck} · {card.section} · {card.id}"
+        self.console.print(Panel(Group(*parts), title=title, subtitle=str(card.kind),
+                                 title_align="left"))  # fmt: skip
+
+    def wait_reveal(self) -> Command | None:
+        line = questionary.text(
+            "Enter: show the answer · u: undo · q: quit", qmark="›", **self._prompt_options
+        ).unsafe_ask()
+        return _COMMANDS.get(str(line).strip().lower())
+
+    def read_answer(self, card: Card) -> str | Command:
+        code = card.kind == Kind.WRITE
+        question = questionary.text(
+            "Your code" if code else "What does it print?",
+            multiline=True,
+            instruction=CODE_HELP,
+            qmark="›",
+            lexer=PygmentsLexer.from_filename("answer.py") if code else None,
+            key_bindings=_submit_on_empty_line(),
+            **self._prompt_options,
+        )
+        text = str(question.unsafe_ask()).rstrip()
+        command = _COMMANDS.get(text.strip().lower())
+        return command if command is not None and "\n" not in text else text
+
+    def show_judgement(self, judgement: Judgement) -> None:
+        card = judgement.card
+        parts: list[RenderableType] = []
+        if judgement.right is True:
+            parts.append(Text("✓ Right", style="green bold"))
+        elif judgement.right is False and judgement.answer:
+            parts.append(Text("✗ Not right", style="red bold"))
+            if judgement.detail:
+                parts.append(Syntax(judgement.detail, "diff", theme="ansi_dark",
+                                    background_color="default"))  # fmt: skip
+        if card.kind == Kind.PREDICT and judgement.output is not None:
+            parts += [Text("It prints", style="cyan bold"),
+                      Text(judgement.output.rstrip("\n") or "(nothing)")]  # fmt: skip
+        else:
+            parts += [Text("Answer", style="green bold"), render.code(card.back)]
+        if card.note:
+            parts += [Text("Note", style="yellow bold"), Text(card.note)]
+        self.console.print(Panel(Group(*parts), border_style="dim"))
+
+    def choose_grade(self, options: Sequence[GradeOption], suggested: Grade) -> Grade | Command:
+        choices = [
+            questionary.Choice(
+                f"{o.grade.label:<6} {format_interval(o.interval)}",
+                value=o.grade,
+                shortcut_key=str(int(o.grade)),
+            )
+            for o in options
+        ]
+        default = next(choice for choice in choices if choice.value == suggested)
+        answer = questionary.select(
+            "Grade",
+            choices=[*choices, *_command_choices()],
+            default=default,
+            use_shortcuts=True,
+            qmark="›",
+            instruction=f"(1-4 or arrows, then Enter; Enter alone: {suggested.label})",
+            **self._prompt_options,
+        ).unsafe_ask()
+        return answer if isinstance(answer, Command) else Grade(answer)
+
+    def choose_answer(self, card: Card, choices: Sequence[str]) -> int | Command | None:
+        for number, choice in enumerate(choices, start=1):
+            self.console.print(Text(f"{number})", style="bold"), render.code(choice))
+        picks = [questionary.Choice(str(number), value=number - 1, shortcut_key=str(number))
+                 for number in range(1, len(choices) + 1)]  # fmt: skip
+        show_me = questionary.Choice("show me", value=_SHOW_ME, shortcut_key="s")
+        answer = questionary.select(
+            "Which one is it?",
+            choices=[show_me, *picks, *_command_choices()],
+            default=show_me,
+            use_shortcuts=True,
+            qmark="›",
+            instruction=f"(1-{len(choices)} or arrows, then Enter; Enter alone: show me)",
+            **self._prompt_options,
+        ).unsafe_ask()
+        if answer == _SHOW_ME:
+            return None
+        return answer if isinstance(answer, Command) else int(answer)
+
+    def confirm_right(self) -> bool | Command:
+        yes = questionary.Choice("yes", value=True, shortcut_key="y")
+        answer = questionary.select(
+            "Did you know it?",
+            choices=[
+                yes, questionary.Choice("no", value=False, shortcut_key="n"), *_command_choices()
+            ],
+            default=yes,
+            use_shortcuts=True,
+            qmark="›",
+            instruction="(y/n, then Enter; Enter alone: yes)",
+            **self._prompt_options,
+        ).unsafe_ask()
+        return answer if isinstance(answer, Command) else bool(answer)
+
+
+def _command_choices() -> list[questionary.Choice]:
+    return [
+        questionary.Choice("undo the last grade", value=Command.UNDO, shortcut_key="u"),
+        questionary.Choice(
+            "quit (every grade given is saved)", value=Command.QUIT, shortcut_key="q"
+        ),
+    ]
+
+
+def _submit_on_empty_line() -> KeyBindings:
+    """Enter submits when the text is empty or the cursor ends on a blank line; else it opens
+    a new line, indented like the last one (one level more after a colon)."""
+    bindings = KeyBindings()
+
+    @bindings.add("enter")
+    def _enter(event: KeyPressEvent) -> None:
+        buffer = event.current_buffer
+        document = buffer.document
+        at_end = document.is_cursor_at_the_end
+        line = document.current_line
+        if not buffer.text.strip() or (at_end and not line.strip()):
+            buffer.text = buffer.text.rstrip()
+            buffer.validate_and_handle()
+            return
+        if at_end and buffer.text.strip().lower() in _COMMANDS and "\n" not in buffer.text:
+            buffer.validate_and_handle()
+            return
+        indent = line[: len(line) - len(line.lstrip())]
+        if line.rstrip().endswith(":"):
+            indent += "    "
+        buffer.insert_text("\n" + indent)
+
+    return bindings
