@@ -1,0 +1,186 @@
+"""quizzer in a real terminal: tmux runs it in a pseudo-terminal, the test reads the screen and
+presses keys, then checks the review database."""
+
+from __future__ import annotations
+
+import itertools
+import shlex
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+from conftest import write_deck
+
+from quizzer import paths
+
+TMUX = shutil.which("tmux") or "/usr/bin/tmux"
+pytestmark = [
+    pytest.mark.terminal,
+    pytest.mark.skipif(not Path(TMUX).exists(), reason="needs tmux"),
+]
+_sockets = itertools.count()
+
+DECK = '''
+deck = "term"
+section = "Basics"
+
+[[card]]
+id = "empty-list"
+front = "Make an empty list"
+back = "[]"
+
+[[card]]
+id = "double"
+front = "Set y to twice x"
+back = "y = x * 2"
+kind = "write"
+program = """
+x = 21
+{{answer}}
+print(y)
+"""
+output = "42"
+
+[[card]]
+id = "add"
+front = "What does this print?"
+back = "3"
+kind = "predict"
+program = """
+print(1 + 2)
+"""
+output = "3"
+'''
+
+
+class Terminal:
+    """One program running in a detached tmux session of its own (a private tmux server)."""
+
+    def __init__(self, args: list[str], cwd: Path) -> None:
+        # A private server on a socket in the test's folder: no clash, nothing left behind.
+        self.socket = str(cwd / f"tmux-{next(_sockets)}.sock")
+        command = " ".join(shlex.quote(a) for a in args)
+        # Keep the pane open after the program ends, so its last words and exit code stay.
+        shell = f"{command}; echo EXIT=$?; sleep 60"
+        # The pane is sized before the program starts (a new session's first command can start
+        # at 80x24 and be resized under it), and tall enough that nothing scrolls: a prompt
+        # redrawn after a scroll would show up twice in the scrollback.
+        self._tmux("new-session", "-d", "-x", "110", "-y", "300", "-s", "main", "-c", str(cwd),
+                   "sleep 60")  # fmt: skip
+        self._tmux("respawn-pane", "-k", "-t", "main", "-c", str(cwd), shell)
+
+    def _tmux(self, *args: str) -> str:
+        result = subprocess.run([TMUX, "-S", self.socket, "-f", "/dev/null", *args],
+                                capture_output=True, text=True, check=True)  # fmt: skip
+        return result.stdout
+
+    def screen(self) -> str:
+        """Everything the program wrote, scrollback included."""
+        return self._tmux("capture-pane", "-p", "-J", "-S", "-", "-t", "main")
+
+    def wait_for(self, text: str, count: int = 1, timeout: float = 20) -> str:
+        """Wait until `text` has appeared `count` times; returns the screen."""
+        deadline = time.monotonic() + timeout
+        while True:
+            screen = self.screen()
+            if screen.count(text) >= count:
+                return screen
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{text!r} x{count} never appeared; the screen:\n{screen}")
+            time.sleep(0.05)
+
+    def press(self, *keys: str) -> None:
+        self._tmux("send-keys", "-t", "main", *keys)
+
+    def type(self, text: str) -> None:
+        self._tmux("send-keys", "-t", "main", "-l", text)
+
+    def close(self) -> None:
+        subprocess.run([TMUX, "-S", self.socket, "kill-server"], capture_output=True)
+
+
+@pytest.fixture
+def deck(tmp_path: Path) -> Path:
+    return write_deck(tmp_path / "deck", "basics.toml", DECK).parent
+
+
+@pytest.fixture
+def terminals() -> Iterator[list[Terminal]]:
+    started: list[Terminal] = []
+    yield started
+    for terminal in started:
+        terminal.close()
+
+
+def quizzer(terminals: list[Terminal], tmp_path: Path, *args: str) -> Terminal:
+    env = ["env", f"{paths.HOME_ENV}={paths.data_home()}", "TERM=xterm-256color"]
+    terminal = Terminal([*env, sys.executable, "-m", "quizzer", *args], tmp_path)
+    terminals.append(terminal)
+    return terminal
+
+
+def review_rows() -> list[tuple[str, int]]:
+    with closing(sqlite3.connect(paths.database_path())) as connection:
+        rows = connection.execute("SELECT card_id, grade FROM review ORDER BY id").fetchall()
+    return [(str(card_id), int(grade)) for card_id, grade in rows]
+
+
+def test_a_study_session_walked_with_enter_is_saved(terminals: list[Terminal], tmp_path: Path,
+                                                    deck: Path) -> None:  # fmt: skip
+    term = quizzer(terminals, tmp_path, "study", "--deck", str(deck))
+    term.wait_for("Enter: show the answer")
+    assert "card 1 of 3" in term.screen()
+    term.press("Enter")  # reveal the recall card
+    term.wait_for("Grade")
+    term.press("Enter")  # accept Good
+    term.wait_for("› Your code")  # the write card
+    assert "▶ your code here" in term.screen()
+    term.press("Enter")  # nothing typed: show me
+    screen = term.wait_for("Grade", count=2)
+    assert "y = x * 2" in screen and "Enter alone: Again" in screen
+    term.press("Enter")  # accept Again
+    term.wait_for("What does it print?")
+    term.type("3")
+    term.press("Enter")
+    term.press("Enter")  # an empty line submits
+    screen = term.wait_for("Grade", count=3)
+    assert "✓ Right" in screen
+    term.press("Enter")
+    screen = term.wait_for("EXIT=")
+    assert "Reviewed 3 cards, 2 right" in screen and "EXIT=0" in screen
+    assert review_rows() == [("empty-list", 3), ("double", 1), ("add", 3)]
+
+
+def test_typed_code_undo_and_ctrl_c(terminals: list[Terminal], tmp_path: Path,
+                                    deck: Path) -> None:  # fmt: skip
+    term = quizzer(terminals, tmp_path, "study", "--deck", str(deck))
+    term.wait_for("Enter: show the answer")
+    term.press("Enter")
+    term.wait_for("Grade")
+    term.press("4", "Enter")  # Easy
+    term.wait_for("› Your code")
+    term.type("if x:")
+    term.press("Enter")  # a new line, indented after the colon
+    term.type("y = x + x")
+    term.press("Enter", "Enter")
+    screen = term.wait_for("Grade", count=2)
+    assert "✓ Right" in screen
+    term.press("u", "Enter")  # undo the Easy of the first card instead of grading this one
+    screen = term.wait_for("Enter: show the answer", count=2)
+    assert "Undone: the grade of 'empty-list'" in screen
+    assert review_rows() == []
+    term.press("Enter")
+    term.wait_for("Grade", count=3)
+    term.press("2", "Enter")  # Hard, this time
+    term.wait_for("› Your code", count=2)  # the prompt itself: Ctrl-C before it may be lost
+    term.press("C-c")
+    screen = term.wait_for("EXIT=")
+    assert "Reviewed 1 card, 1 right" in screen and "2 left for later" in screen
+    assert "EXIT=0" in screen and "Traceback" not in screen
+    assert review_rows() == [("empty-list", 2)]
