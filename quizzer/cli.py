@@ -20,6 +20,7 @@ from quizzer.errors import QuizzerError
 # tests/test_cli.py checks that it is each command's own short help.
 COMMANDS: dict[str, tuple[str, ...]] = {
     "study": ("study", "study", "Study the cards that are due, then new ones (spaced repetition)."),
+    "test": ("quiz", "test", "Take a scored test over one SECTION (a unique prefix will do)."),
     "stats": ("study", "stats", "Show new, learning and review cards, what is due, and retention."),
     "add": ("add", "add", "Add a card to your own deck (or to --deck), checked before it is saved."),
     "sections": ("browse", "sections", "List the sections of the decks, with their card counts."),

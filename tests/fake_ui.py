@@ -44,10 +44,13 @@ class FakeUI:
     def shown_ids(self) -> list[str]:
         return [card.id for card, _ in self.shown]
 
-    def _next(self) -> object:
+    def _next(self, *prompt: object) -> object:
+        """The next scripted response; a callable one is called with what the prompt shows."""
         if not self.responses:
             raise AssertionError("the engine asked for more input than the test scripted")
         response = self.responses.pop(0)
+        if callable(response):
+            response = response(*prompt)
         if response == INTERRUPT:
             raise KeyboardInterrupt
         return response
@@ -81,7 +84,7 @@ class FakeUI:
 
     def choose_answer(self, card: Card, choices: Sequence[str]) -> int | Command | None:
         self.choice_prompts.append((card, list(choices)))
-        response = self._next()
+        response = self._next(card, list(choices))
         if response == ENTER:
             return None
         assert isinstance(response, int | Command), response

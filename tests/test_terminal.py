@@ -184,3 +184,21 @@ def test_typed_code_undo_and_ctrl_c(terminals: list[Terminal], tmp_path: Path,
     assert "Reviewed 1 card, 1 right" in screen and "2 left for later" in screen
     assert "EXIT=0" in screen and "Traceback" not in screen
     assert review_rows() == [("empty-list", 2)]
+
+
+def test_a_scored_test_in_the_terminal(terminals: list[Terminal], tmp_path: Path,
+                                       deck: Path) -> None:  # fmt: skip
+    term = quizzer(terminals, tmp_path, "test", "basic", "--deck", str(deck), "--no-shuffle")
+    screen = term.wait_for("Which one is it?")  # the recall card, as multiple choice
+    assert "1)" in screen and "3)" in screen and "Enter alone: show me" in screen
+    term.press("Enter")  # show me: counted as missed
+    term.wait_for("› Your code")
+    term.type("y = 2 * x")
+    term.press("Enter", "Enter")
+    term.wait_for("What does it print?")
+    term.type("3")
+    term.press("Enter", "Enter")
+    screen = term.wait_for("EXIT=")
+    assert "Score: 2/3 (67%)" in screen and "EXIT=0" in screen
+    assert "Missed:" in screen and "empty-list: Make an empty list" in screen
+    assert not paths.database_path().exists()  # a test leaves the study schedule alone

@@ -31,8 +31,7 @@ from quizzer.ui.prompts import (
     program_with_slot,
 )
 
-CODE_HELP = "(Enter on an empty line submits · Esc Enter submits now · nothing: show me · u undo"\
-    " · q quit)\n> "  # fmt: skip
+CODE_HELP = "(an empty line or Esc Enter submits · nothing: show me · u undo · q quit)\n> "
 _SHOW_ME = "show-me"  # questionary treats a None value as "use the title"
 _COMMANDS = {str(command): command for command in Command}
 
