@@ -139,8 +139,10 @@ class StudySession:
         """Study until the queue is empty, the limit is reached, or the user quits."""
         started = self.clock()
         keys = [card.key for card in self.cards]
-        self._records = self.store.records({card.deck for card in self.cards})
-        introduced = self.store.introduced_since(keys, start_of_day(started))
+        decks = {card.deck for card in self.cards}
+        self._records = self.store.records(decks)
+        # The new-card limit is per day across the decks, whichever section was studied.
+        introduced = self.store.introduced_since(decks, start_of_day(started))
         self._queue = deque(due_queue(self.cards, self._records, started,
                                       new_allowed=self.new_per_day - introduced,
                                       limit=self.limit))  # fmt: skip

@@ -23,7 +23,6 @@ from quizzer.schedule import CardState, Grade, Phase
 Key = tuple[str, str]  # (deck, card id)
 
 BUSY_TIMEOUT_MS = 10_000
-_CHUNK = 500  # keys per IN (...) list, below SQLite's variable limit
 
 # MIGRATIONS[n] takes a database from schema version n-1 to n (PRAGMA user_version).
 # Never edit a shipped step: add the next one.
@@ -128,20 +127,16 @@ class Store:
         ).fetchone()
         return _record_from_row(row) if row else None
 
-    def introduced_since(self, keys: Collection[Key], since: datetime) -> int:
-        """How many of the cards `keys` were first reviewed at or after `since`."""
-        wanted = set(keys)
-        decks = sorted({deck for deck, _ in wanted})
-        found = 0
-        for start in range(0, len(decks), _CHUNK):
-            chunk = decks[start : start + _CHUNK]
-            rows = self._db.execute(
-                f"SELECT deck, card_id FROM card_state WHERE introduced >= ?"
-                f" AND deck IN ({','.join('?' * len(chunk))})",
-                (since.timestamp(), *chunk),
-            )
-            found += sum(1 for row in rows if (row[0], row[1]) in wanted)
-        return found
+    def introduced_since(self, decks: Collection[str], since: datetime) -> int:
+        """How many cards of `decks` were first reviewed at or after `since`."""
+        if not decks:
+            return 0
+        count: int = self._db.execute(
+            f"SELECT COUNT(*) FROM card_state WHERE introduced >= ?"
+            f" AND deck IN ({','.join('?' * len(decks))})",
+            (since.timestamp(), *decks),
+        ).fetchone()[0]
+        return count
 
     def review_count(self) -> int:
         """The number of review rows, of every deck."""

@@ -155,6 +155,22 @@ def test_the_daily_new_card_limit_holds_across_sessions(tmp_path: Path, store: S
     assert ui.shown_ids == ["a", "b", "c", "d"]
 
 
+def test_the_daily_new_limit_counts_every_section_of_the_deck(tmp_path: Path,
+                                                              store: Store) -> None:
+    cats = recall_cards(tmp_path, "a", "b", "c")
+    dogs_text = RECALL_DECK.replace("Cats", "Dogs").format(
+        cards="".join(RECALL_CARD.format(id=i) for i in ("x", "y"))
+    )
+    dogs = list(load_deck(write_deck(tmp_path / "dogs", "dogs.toml", dogs_text)).cards)
+    clock = FakeClock()
+    ui, _ = study(cats, store, *[ENTER] * 4, clock=clock, new_per_day=2)
+    assert ui.shown_ids == ["a", "b"]
+    ui, _ = study(dogs, store, clock=clock, new_per_day=2)  # same deck, same day: none left
+    assert ui.shown_ids == []
+    ui, _ = study(dogs, store, *[ENTER] * 2, clock=clock, new_per_day=3)
+    assert ui.shown_ids == ["x"]
+
+
 def test_a_card_removed_from_its_deck_is_hidden_but_its_rows_are_kept(tmp_path: Path,
                                                                       store: Store) -> None:
     cards = recall_cards(tmp_path, "kept", "removed")

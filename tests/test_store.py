@@ -103,14 +103,15 @@ def test_a_review_from_a_stale_record_is_refused_and_changes_nothing(store: Stor
     assert store.review_count() == 1 and store.record(KEY).reps == 1  # type: ignore[union-attr]
 
 
-def test_introduced_since_counts_first_reviews_of_the_given_cards(store: Store) -> None:
+def test_introduced_since_counts_first_reviews_in_the_given_decks(store: Store) -> None:
     review(store, ("asyncio", "a"), Grade.GOOD, NOON - timedelta(days=1))
     review(store, ("asyncio", "b"), Grade.GOOD, NOON)
     review(store, ("asyncio", "a"), Grade.GOOD, NOON)  # not a first review
     review(store, ("other", "c"), Grade.GOOD, NOON)
-    keys = [("asyncio", "a"), ("asyncio", "b"), ("asyncio", "z")]
-    assert store.introduced_since(keys, NOON - timedelta(hours=1)) == 1
-    assert store.introduced_since(keys, NOON - timedelta(days=2)) == 2
+    assert store.introduced_since({"asyncio"}, NOON - timedelta(hours=1)) == 1
+    assert store.introduced_since({"asyncio"}, NOON - timedelta(days=2)) == 2
+    assert store.introduced_since({"asyncio", "other"}, NOON - timedelta(days=2)) == 3
+    assert store.introduced_since(set(), NOON - timedelta(days=2)) == 0
 
 
 def test_settings_are_kept(store: Store) -> None:

@@ -202,3 +202,15 @@ def test_stats_of_a_fresh_home_are_all_new(runner: CliRunner, deck: Path) -> Non
     data = json.loads(runner.invoke(cli, ["stats", "--deck", str(deck), "--json"]).stdout)
     assert (data["reviews"], data["due"], data["new"], data["retention_30d"]) == (0, 0, 3, None)
     assert [s["cards"] for s in data["sections"]] == [2, 1]
+
+
+@pytest.mark.parametrize("command", [["study"], ["test", "numbers"]])
+def test_unsandboxed_programs_are_warned_about_once(runner: CliRunner, deck: Path,
+                                                    monkeypatch: pytest.MonkeyPatch,
+                                                    command: list[str]) -> None:  # fmt: skip
+    monkeypatch.setenv("QUIZZER_SANDBOX", "none")
+    result = runner.invoke(cli, [*command, "--deck", str(deck)], input="q\n")
+    assert result.exit_code == 0, result.output
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    assert warnings == ["warning: card programs are not sandboxed (turned off by "
+                        "QUIZZER_SANDBOX=none)"]  # fmt: skip
