@@ -1,0 +1,108 @@
+"""Run an untrusted Python program in a sandbox and report what it did as a `Run`.
+
+Under bubblewrap (`isolation() == "bwrap"`) the program gets every namespace of its own (no
+network; loopback works), no capabilities, uid nobody, a read-only view of only the interpreter,
+a private tmpfs as /tmp and working dir, an empty environment, rlimits set inside, a wall-clock
+timeout that ends all it started, and output capped per stream. Where bwrap cannot run, the
+fallback keeps the rlimits, the temp dir, the empty environment and the timeout, and
+`isolation()` says "none: <why>".
+
+QUIZZER_SANDBOX picks the runner: "bwrap" (a fresh sandbox per program; an error where bwrap
+cannot run), "none" (the fallback), or unset / "auto" for the best that works here.
+"""
+
+from __future__ import annotations
+
+import os
+
+from quizzer.errors import QuizzerError
+from quizzer.model import Run
+from quizzer.sandbox.bwrap import candidates, find_bwrap
+from quizzer.sandbox.interpreter import card_python
+from quizzer.sandbox.limits import DEFAULT_LIMITS, MIB, Limits
+from quizzer.sandbox.process import run_fresh
+
+__all__ = [
+    "DEFAULT_LIMITS", "MIB", "Limits", "card_python", "isolation", "mode", "report", "run_program",
+]
+
+MODE_ENV = "QUIZZER_SANDBOX"
+MODES = ("auto", "bwrap", "none")
+
+
+def mode() -> str:
+    """The runner asked for in $QUIZZER_SANDBOX ("auto" when unset)."""
+    asked = os.environ.get(MODE_ENV, "").strip().lower() or "auto"
+    if asked not in MODES:
+        raise QuizzerError(f"{MODE_ENV}={asked!r}: expected one of {', '.join(MODES)}")
+    return asked
+
+
+def bwrap_path() -> str | None:
+    """The bwrap that sandboxes programs, or None when they run unsandboxed.
+
+    Asked for by name ($QUIZZER_SANDBOX=bwrap), bwrap is required: without it nothing runs.
+    """
+    asked = mode()
+    if asked == "none":
+        return None
+    found = find_bwrap()
+    if found.path is None and asked != "auto":
+        raise QuizzerError(f"{MODE_ENV}={asked} but bwrap cannot run here: {found.reason}")
+    return found.path
+
+
+def isolation() -> str:
+    """Which isolation is in force, as reported to the user ("bwrap" or "none: <why>")."""
+    if mode() == "none":
+        return f"none: turned off by {MODE_ENV}=none"
+    found = find_bwrap()
+    return "bwrap" if found.path else f"none: {found.reason}"
+
+
+def isolation_reason() -> str:
+    """Why the isolation in force is what it is (for `quizzer doctor`)."""
+    if mode() == "none":
+        return f"{MODE_ENV}=none asks for the unsandboxed fallback"
+    return find_bwrap().reason
+
+
+def run_program(source: str, *, timeout: float | None = None, limits: Limits = DEFAULT_LIMITS,
+                files: dict[str, str] | None = None) -> Run:  # fmt: skip
+    """Run `source` as a Python program under `limits` and report what happened.
+
+    `timeout` overrides the limit's wall-clock timeout; `files` are extra files placed beside
+    it (by base name). A verdict always comes back; the program's failures never raise.
+    """
+    wall = timeout if timeout is not None else limits.timeout
+    bwrap = bwrap_path()  # before anything runs: raises if bwrap is required and cannot run
+    return run_fresh(source, wall=wall, limits=limits, files=files, bwrap=bwrap,
+                     isolation=isolation())  # fmt: skip
+
+
+def report() -> dict[str, object]:
+    """What `quizzer doctor` shows about the sandbox: isolation and why, bwrap, runner, Python."""
+    import platform
+
+    bwrap = bwrap_path() if mode() != "bwrap" or find_bwrap().path else None
+    return {
+        "isolation": isolation(),
+        "reason": isolation_reason(),
+        "mode": mode(),
+        "runner": "a fresh bwrap sandbox per program" if bwrap else "unsandboxed processes",
+        "bwrap": bwrap,
+        "bwrap_version": _bwrap_version(bwrap) if bwrap else None,
+        "bwrap_candidates": candidates(),
+        "card_python": card_python(),
+        "card_python_version": platform.python_version(),
+    }
+
+
+def _bwrap_version(path: str) -> str | None:
+    import subprocess
+
+    try:
+        done = subprocess.run([path, "--version"], capture_output=True, timeout=10, env={})
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout.decode("utf-8", "replace").strip() or None

@@ -1,0 +1,261 @@
+"""The part of the sandbox that runs inside it: set the limits, run the program, report its end.
+
+This file is passed to the card interpreter with ``python -I -c`` (it is not imported from the
+quizzer package there, which the sandbox cannot see), so it uses the standard library only.
+``python -I -S -c <this file> run STATUS_FD FLAGS`` reads one request (marshal) from stdin,
+forks, runs the program in the child under its limits and writes the child's raw wait status to
+STATUS_FD. It starts every program, so it keeps its imports few and cheap (os.path, not pathlib).
+"""
+# ruff: noqa: PTH109, PTH118, PTH119, PTH123
+
+from __future__ import annotations
+
+import atexit
+import marshal
+import os
+import resource
+import runpy
+import signal
+import sys
+
+TYPE_CHECKING = False  # typing costs milliseconds to import: only the type checker reads this
+if TYPE_CHECKING:
+    from types import TracebackType
+    from typing import Any, NoReturn
+
+PROGRAM_NAME = "main.py"
+MEMORY_EXIT = 97  # the exit code of a program that ran out of memory
+STATUS_BYTES = 32
+
+
+def write_files(request: dict[str, Any], folder: str) -> None:
+    """Put the program and its extra files in `folder` (a private, empty directory)."""
+    files: dict[str, str] = {PROGRAM_NAME: request["source"], **request["files"]}
+    for name, text in files.items():
+        path = os.path.join(folder, os.path.basename(name))
+        with open(path, "w", encoding="utf-8") as file:
+            file.write(text)
+
+
+def set_limits(limits: list[int]) -> None:
+    """Apply (cpu seconds, address space, file size, processes, open files) to this process."""
+    cpu, memory, fsize, nproc, nofile = limits
+    # CPU: SIGXCPU at the soft limit (python dies of it, as of any signal), SIGKILL a second on.
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+    for name, value in (
+        (resource.RLIMIT_AS, memory),
+        (resource.RLIMIT_FSIZE, fsize),
+        (resource.RLIMIT_NPROC, nproc),
+        (resource.RLIMIT_NOFILE, nofile),
+        (resource.RLIMIT_CORE, 0),
+    ):
+        resource.setrlimit(name, (value, value))
+
+
+def exec_program(limits: list[int], folder: str, *, drop_caps: bool = False) -> NoReturn:
+    """Run folder/main.py as __main__ under `limits`, then exit as the interpreter would.
+
+    `drop_caps`: this process is root of a user namespace of its own; give that up first.
+    """
+    if drop_caps:
+        drop_capabilities()
+    os.chdir(folder)
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
+    # The signal dispositions python starts with (SIGPIPE and SIGXFSZ ignored, so they raise).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    for number in (signal.SIGPIPE, signal.SIGXFSZ):
+        signal.signal(number, signal.SIG_IGN)
+    for number in (signal.SIGTERM, signal.SIGCHLD, signal.SIGHUP):
+        signal.signal(number, signal.SIG_DFL)
+    set_limits(limits)
+    sys.argv = [PROGRAM_NAME]
+    sys.path[0] = folder
+    sys.excepthook = _program_excepthook
+    if sys.flags.no_site:  # started with -S (site-packages stay out): still give exit() and quit()
+        import site
+
+        site.setquit()
+        site.setcopyright()
+        site.sethelper()
+    code = 0
+    try:
+        runpy.run_path(PROGRAM_NAME, run_name="__main__")
+    except SystemExit as exit:
+        code = _exit_code(exit)
+    except MemoryError:
+        _write_stderr("MemoryError\n")
+        os._exit(MEMORY_EXIT)
+    except BaseException as error:  # the program's own error: report it as python would
+        sys.excepthook(type(error), error, error.__traceback__)
+        code = 1
+    os._exit(_shut_down(code))
+
+
+def _exit_code(exit: SystemExit) -> int:
+    if exit.code is None:
+        return 0
+    if isinstance(exit.code, int):
+        return exit.code & 0xFF
+    _write_stderr(f"{exit.code}\n")
+    return 1
+
+
+def _shut_down(code: int) -> int:
+    """What the interpreter does at exit: join threads, run atexit, flush the streams."""
+    try:
+        threading = sys.modules.get("threading")
+        if threading is not None:  # join the program's non-daemon threads
+            threading._shutdown()
+        atexit._run_exitfuncs()
+        for stream in (sys.stdout, sys.stderr):
+            stream.flush()
+    except MemoryError:
+        return MEMORY_EXIT
+    except BaseException:  # a broken pipe or a failing atexit hook: the program's failure
+        return code or 1
+    return code
+
+
+def _program_excepthook(kind: type[BaseException], error: BaseException,
+                        trace: TracebackType | None) -> None:  # fmt: skip
+    """Print a traceback that starts at the program, without the launcher's frames."""
+    frame = trace
+    while frame is not None and os.path.basename(frame.tb_frame.f_code.co_filename) != PROGRAM_NAME:
+        frame = frame.tb_next
+    # The default hook prints the error's own traceback, not the one it is given.
+    sys.__excepthook__(kind, error.with_traceback(frame), frame)
+
+
+def _write_stderr(text: str) -> None:
+    try:
+        sys.stderr.write(text)
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
+
+
+def run_once(status_fd: int, flags: set[str]) -> NoReturn:
+    """One program in a fresh process: fork it, wait for it, report its raw status.
+
+    Flags: "reap" (the unsandboxed fallback, where no pid namespace ends the program's
+    orphans): they come back to this process and are killed once the program has ended.
+    "nobody" (quizzer runs as root, and bwrap put us in a user namespace that maps root and
+    nobody): become nobody, then enter a user namespace of our own, so the process limit holds
+    (root ignores RLIMIT_NPROC) and counts this program's processes only.
+    """
+    request = marshal.load(sys.stdin.buffer)
+    nobody = "nobody" in flags
+    if nobody:
+        become_nobody()
+        enter_own_user_namespace(NOBODY)
+    folder = os.getcwd()
+    write_files(request, folder)
+    if "reap" in flags:
+        _set_child_subreaper()
+    pid = os.fork()
+    if pid == 0:
+        os.close(status_fd)
+        exec_program(request["limits"], folder, drop_caps=nobody)
+    _, status = os.waitpid(pid, 0)
+    if "reap" in flags:
+        _kill_children()
+    os.write(status_fd, str(status).encode())
+    os._exit(0)
+
+
+# --- privileges (ctypes, imported only where needed) ---
+
+NOBODY = 65534
+CLONE_NEWUSER = 0x10000000
+PR_SET_DUMPABLE = 4
+PR_CAPBSET_DROP = 24
+PR_SET_CHILD_SUBREAPER = 36
+LAST_CAP = 63
+_LINUX_CAPABILITY_VERSION_3 = 0x20080522
+
+
+def _libc() -> Any:
+    import ctypes
+
+    return ctypes.CDLL(None, use_errno=True)
+
+
+def _check(result: int, what: str) -> None:
+    if result != 0:
+        import ctypes
+
+        number = ctypes.get_errno()
+        raise OSError(number, f"{what}: {os.strerror(number)}")
+
+
+def become_nobody() -> None:
+    """From root (of bwrap's user namespace) to nobody, which loses every capability."""
+    os.setgroups([])
+    os.setgid(NOBODY)
+    os.setuid(NOBODY)
+    # A uid change makes the process undumpable, which would keep /proc/self/uid_map from us.
+    _check(_libc().prctl(PR_SET_DUMPABLE, 1, 0, 0, 0), "prctl(PR_SET_DUMPABLE)")
+
+
+def enter_own_user_namespace(outer_id: int) -> None:
+    """Unshare a user namespace in which we are nobody, mapped to uid and gid `outer_id`."""
+    _check(_libc().unshare(CLONE_NEWUSER), "unshare(CLONE_NEWUSER)")
+    for name, text in (
+        ("uid_map", f"{NOBODY} {outer_id} 1\n"),
+        ("setgroups", "deny"),
+        ("gid_map", f"{NOBODY} {outer_id} 1\n"),
+    ):
+        with open(f"/proc/self/{name}", "w") as file:
+            file.write(text)
+
+
+def drop_capabilities() -> None:
+    """Give up every capability, for good: the bounding set first, then the sets themselves."""
+    import ctypes
+
+    libc = _libc()
+    for cap in range(LAST_CAP + 1):
+        libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0)  # fails past the kernel's last cap: fine
+
+    class Header(ctypes.Structure):
+        _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+    class Data(ctypes.Structure):
+        _fields_ = [(name, ctypes.c_uint32) for name in ("effective", "permitted", "inheritable")]
+
+    header = Header(_LINUX_CAPABILITY_VERSION_3, 0)
+    empty = (Data * 2)()
+    _check(libc.capset(ctypes.byref(header), empty), "capset")
+
+
+def _set_child_subreaper() -> None:
+    try:  # noqa: SIM105 (contextlib is one more import for every program)
+        _libc().prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
+def _kill_children() -> None:
+    """SIGKILL every process left behind (they were reparented to us), until none is left."""
+    while True:
+        try:
+            with open(f"/proc/self/task/{os.getpid()}/children") as file:
+                children = [int(pid) for pid in file.read().split()]
+        except OSError:
+            return
+        if not children:
+            return
+        for pid in children:
+            try:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+            except (ProcessLookupError, ChildProcessError):
+                pass
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 4 and sys.argv[1] == "run":
+        run_once(int(sys.argv[2]), set(sys.argv[3].split(",")))
+    sys.exit(f"usage: python -I -S -c <launcher> run STATUS_FD FLAGS (got {sys.argv[1:]})")
