@@ -14,11 +14,13 @@ import atexit
 import marshal
 import os
 import resource
-import runpy
-import signal
 import sys
 
 TYPE_CHECKING = False  # typing costs milliseconds to import: only the type checker reads this
+if TYPE_CHECKING:
+    import signal
+else:  # the same calls as signal's, without importing enum (milliseconds per program)
+    import _signal as signal
 if TYPE_CHECKING:
     from types import TracebackType
     from typing import Any, NoReturn
@@ -81,7 +83,7 @@ def exec_program(limits: list[int], folder: str, *, drop_caps: bool = False) -> 
         site.sethelper()
     code = 0
     try:
-        runpy.run_path(PROGRAM_NAME, run_name="__main__")
+        _run_as_main(os.path.join(folder, PROGRAM_NAME))
     except SystemExit as exit:
         code = _exit_code(exit)
     except MemoryError:
@@ -91,6 +93,19 @@ def exec_program(limits: list[int], folder: str, *, drop_caps: bool = False) -> 
         sys.excepthook(type(error), error, error.__traceback__)
         code = 1
     os._exit(_shut_down(code))
+
+
+def _run_as_main(path: str) -> None:
+    """Run the file as the __main__ module, as `python path` does (runpy costs an import)."""
+    import types
+
+    with open(path, "rb") as file:
+        # dont_inherit: the launcher's own __future__ imports are not the program's.
+        code = compile(file.read(), PROGRAM_NAME, "exec", dont_inherit=True)
+    main = types.ModuleType("__main__")
+    main.__file__ = path
+    sys.modules["__main__"] = main
+    exec(code, main.__dict__)
 
 
 def _exit_code(exit: SystemExit) -> int:
