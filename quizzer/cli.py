@@ -82,6 +82,12 @@ class LazyGroup(click.Group):
             return super().invoke(ctx)
         except QuizzerError as error:
             raise UserError(error) from error
+        except click.UsageError as error:
+            # Raised again without a context, click prints no usage block: the error is one line.
+            message = error.format_message().strip()
+            if error.ctx is not None and error.ctx.command is not self:
+                message += f" (see '{error.ctx.command_path} --help')"
+            raise click.UsageError(message) from None
         except (click.exceptions.Exit, click.ClickException, click.Abort, KeyboardInterrupt):
             raise
         except BrokenPipeError:

@@ -197,3 +197,20 @@ def test_verify_passes_then_reports_a_broken_card(runner: CliRunner, deck: Path)
 def test_verify_one_section_by_prefix(runner: CliRunner, deck: Path) -> None:
     result = runner.invoke(cli, ["verify", "--deck", str(deck), "--section", "NUM", "--json"])
     assert json.loads(result.output)["passed"] == 2
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["test"], "Error: Missing argument 'SECTION'. (see 'quizzer test --help')"),
+        (["list", "--bogus"], "Error: No such option '--bogus'. (see 'quizzer list --help')"),
+        (["stduy"], "Error: No such command 'stduy'."),
+        (["run", "-", "--timeout", "soon"], "Error: Invalid value for '--timeout': 'soon' is not"),
+        (["export", "anki", "--forse"], "Error: No such option '--forse'. Did you mean '--force'?"),
+    ],
+)
+def test_usage_errors_are_one_line(runner: CliRunner, args: list[str], message: str) -> None:
+    result = runner.invoke(cli, args, prog_name="quizzer")
+    assert result.exit_code == 2
+    [line] = result.output.strip().splitlines()
+    assert line.startswith(message)

@@ -9,14 +9,14 @@ import click
 
 from quizzer import paths
 from quizzer.commands.common import all_cards, deck_option, echo_json, selected_decks
-from quizzer.commands.study import OneLineErrors, start_sandbox
+from quizzer.commands.study import start_sandbox
 from quizzer.deck import cards_in_section
 
 if TYPE_CHECKING:
     from quizzer.quiz import TestResult
 
 
-@click.command("test", cls=OneLineErrors)
+@click.command("test")
 @click.argument("section")
 @deck_option
 @click.option("--count", type=click.IntRange(min=1),

@@ -17,19 +17,7 @@ if TYPE_CHECKING:
     from quizzer.ui.prompts import Prompts
 
 
-class OneLineErrors(click.Command):
-    """A command whose bad options end in one line (`Error: ...`, exit 2), not a usage block."""
-
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        try:
-            return super().parse_args(ctx, args)
-        except click.UsageError as error:
-            # Raised again without a context, click prints no usage block: one line.
-            hint = f" (see 'quizzer {ctx.info_name} --help')"
-            raise click.UsageError(error.format_message() + hint) from None
-
-
-@click.command(cls=OneLineErrors)
+@click.command()
 @deck_option
 @click.option("--section", help="Only this section (a unique prefix will do).")
 @click.option("--limit", type=click.IntRange(min=1),
@@ -69,7 +57,7 @@ def study(deck_path: Path | None, section: str | None, limit: int | None, new_pe
         click.echo(line)
 
 
-@click.command(cls=OneLineErrors)
+@click.command()
 @deck_option
 @json_option
 def stats(deck_path: Path | None, as_json: bool) -> None:
