@@ -18,7 +18,7 @@ from quizzer.sandbox import MIB, Limits, bwrap
 from quizzer.sandbox.limits import verdict_from_status
 
 HAVE_BWRAP = bwrap.find_bwrap().path is not None
-SANDBOXED = ["bwrap"]
+SANDBOXED = ["bwrap", "forkserver"]
 
 
 @pytest.fixture(params=[*SANDBOXED, "none"])

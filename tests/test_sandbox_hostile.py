@@ -21,7 +21,7 @@ from quizzer import sandbox
 from quizzer.model import Run, Verdict
 from quizzer.sandbox import Limits, bwrap
 
-SANDBOXED = ["bwrap"]
+SANDBOXED = ["bwrap", "forkserver"]
 
 pytestmark = pytest.mark.skipif(
     bwrap.find_bwrap().path is None,

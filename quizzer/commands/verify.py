@@ -27,6 +27,7 @@ def verify(deck_path: Path | None, section: str | None, jobs: int | None, as_jso
     from quizzer import sandbox
     from quizzer.verify import verify_cards
 
+    sandbox.warm_up()  # the fork server starts while the decks load
     cards = cards_in_section(selected_decks(deck_path), section)
     isolation = sandbox.isolation()
     if as_json:

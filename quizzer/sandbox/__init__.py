@@ -7,8 +7,10 @@ timeout that ends all it started, and output capped per stream. Where bwrap cann
 fallback keeps the rlimits, the temp dir, the empty environment and the timeout, and
 `isolation()` says "none: <why>".
 
-QUIZZER_SANDBOX picks the runner: "bwrap" (a fresh sandbox per program; an error where bwrap
-cannot run), "none" (the fallback), or unset / "auto" for the best that works here.
+QUIZZER_SANDBOX picks the runner: "forkserver" (a warm interpreter in one bwrap sandbox forks
+each program into namespaces of its own), "bwrap" (a fresh sandbox per program), "none" (the
+fallback), or unset / "auto": the fork server, else a fresh sandbox, else the fallback. A runner
+asked for by name is required: where it cannot run, nothing runs.
 """
 
 from __future__ import annotations
@@ -18,16 +20,19 @@ import os
 from quizzer.errors import QuizzerError
 from quizzer.model import Run
 from quizzer.sandbox.bwrap import candidates, find_bwrap
+from quizzer.sandbox.forkserver import ForkServer, ServerError, forget_server, shared_server
 from quizzer.sandbox.interpreter import card_python
 from quizzer.sandbox.limits import DEFAULT_LIMITS, MIB, Limits
-from quizzer.sandbox.process import run_fresh
+from quizzer.sandbox.process import launcher_command, run_fresh
 
 __all__ = [
     "DEFAULT_LIMITS", "MIB", "Limits", "card_python", "isolation", "mode", "report", "run_program",
+    "warm_up",
 ]
 
 MODE_ENV = "QUIZZER_SANDBOX"
-MODES = ("auto", "bwrap", "none")
+MODES = ("auto", "forkserver", "bwrap", "none")
+SERVED = ("auto", "forkserver")  # the modes that use the fork server
 
 
 def mode() -> str:
@@ -73,23 +78,65 @@ def run_program(source: str, *, timeout: float | None = None, limits: Limits = D
 
     `timeout` overrides the limit's wall-clock timeout; `files` are extra files placed beside
     it (by base name). A verdict always comes back; the program's failures never raise.
+    Safe to call from many threads at once.
     """
     wall = timeout if timeout is not None else limits.timeout
     bwrap = bwrap_path()  # before anything runs: raises if bwrap is required and cannot run
+    server = _fork_server(bwrap) if bwrap else None
+    if server is not None:
+        try:
+            return server.run(source, wall=wall, limits=limits, files=files, isolation="bwrap")
+        except ServerError as error:
+            # The server failed, not the program: a fresh one next time, and this program
+            # runs in a fresh sandbox of its own now (unless the fork server was required).
+            forget_server(server)
+            if mode() == "forkserver":
+                raise QuizzerError(f"{MODE_ENV}=forkserver: {error}") from error
     return run_fresh(source, wall=wall, limits=limits, files=files, bwrap=bwrap,
                      isolation=isolation())  # fmt: skip
+
+
+def warm_up() -> None:
+    """Start the fork server in the background, so the first program need not wait for it."""
+    try:
+        bwrap = bwrap_path()
+    except QuizzerError:
+        return
+    if bwrap and mode() in SERVED:
+        shared_server(bwrap, launcher_command())
+
+
+def _fork_server(bwrap: str) -> ForkServer | None:
+    """The running fork server, when the mode wants one and it works here."""
+    asked = mode()
+    if asked not in SERVED:
+        return None
+    server = shared_server(bwrap, launcher_command())
+    problem = server.wait_ready()
+    if problem is None:
+        return server
+    if asked == "forkserver":
+        raise QuizzerError(f"{MODE_ENV}=forkserver but the fork server cannot run: {problem}")
+    return None
 
 
 def report() -> dict[str, object]:
     """What `quizzer doctor` shows about the sandbox: isolation and why, bwrap, runner, Python."""
     import platform
 
-    bwrap = bwrap_path() if mode() != "bwrap" or find_bwrap().path else None
+    bwrap = bwrap_path() if mode() == "none" or find_bwrap().path else None
+    runner = "unsandboxed processes"
+    if bwrap:
+        runner = "a fresh bwrap sandbox per program"
+        if mode() in SERVED:
+            problem = shared_server(bwrap, launcher_command()).wait_ready()
+            runner = ("a warm fork server in bwrap: one fork per program, in namespaces of its own"
+                      if problem is None else f"{runner} (the fork server cannot run: {problem})")
     return {
         "isolation": isolation(),
         "reason": isolation_reason(),
         "mode": mode(),
-        "runner": "a fresh bwrap sandbox per program" if bwrap else "unsandboxed processes",
+        "runner": runner,
         "bwrap": bwrap,
         "bwrap_version": _bwrap_version(bwrap) if bwrap else None,
         "bwrap_candidates": candidates(),

@@ -100,9 +100,11 @@ class SandboxCommand:
     interpreter under /root) and the launcher turns itself into nobody before anything runs.
     """
 
-    def __init__(self, bwrap: str, *, tmp_bytes: int = 64 * 1024 * 1024) -> None:
+    def __init__(self, bwrap: str, *, tmp_bytes: int = 64 * 1024 * 1024,
+                 server: bool = False) -> None:  # fmt: skip
         self.bwrap = bwrap
         self.tmp_bytes = tmp_bytes
+        self.server = server  # the fork server: it sets up each program's namespaces itself
         self.as_root = os.geteuid() == 0
         self._userns = root_user_namespace() if self.as_root else None
         self._etc = {dest: _data_pipe(text) for dest, text in ETC_FILES.items()}
@@ -149,13 +151,20 @@ class SandboxCommand:
         args += ["--perms", "1777", "--size", str(self.tmp_bytes), "--tmpfs", "/tmp"]
         args += ["--chdir", "/tmp"]
         args += ["--remount-ro", "/", "--info-fd", str(self._info_write), "--cap-drop", "ALL"]
-        if self.as_root:  # just what the launcher needs to become nobody
-            args += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+        caps = ["CAP_SETUID", "CAP_SETGID"] if self.as_root else []  # to become nobody
+        if self.server:  # to mount each program's /proc and /tmp, bring up its loopback, end it
+            caps += ["CAP_SYS_ADMIN", "CAP_NET_ADMIN", "CAP_KILL"]
+        for cap in caps:
+            args += ["--cap-add", cap]
         return [*args, "--", *command]
 
     def _identity(self) -> list[str]:
         if self._userns is not None:
             return ["--userns", str(self._userns)]
+        if self.server:
+            # Root of bwrap's own user namespace (uid 0 there is the user), so that the mounts
+            # it makes for each program are not locked away; each program is nobody.
+            return ["--unshare-user", "--uid", "0", "--gid", "0"]
         uid = str(SANDBOX_UID)
         return ["--unshare-user", "--uid", uid, "--gid", uid, "--disable-userns"]
 

@@ -191,10 +191,15 @@ LAST_CAP = 63
 _LINUX_CAPABILITY_VERSION_3 = 0x20080522
 
 
-def _libc() -> Any:
-    import ctypes
+_LIBC: list[Any] = []
 
-    return ctypes.CDLL(None, use_errno=True)
+
+def _libc() -> Any:
+    if not _LIBC:
+        import ctypes
+
+        _LIBC.append(ctypes.CDLL(None, use_errno=True))
+    return _LIBC[0]
 
 
 def _check(result: int, what: str) -> None:
@@ -270,7 +275,186 @@ def _kill_children() -> None:
                 pass
 
 
+# --- the fork server: python -I -S -c <this file> serve SOCKET_FD FLAGS ---
+#
+# A warm interpreter (asyncio imported) that forks, for each request, a supervisor S; S makes
+# new mount, pid, net, ipc and uts namespaces and forks P, pid 1 there, which mounts a private
+# /proc, /tmp and /dev/shm, brings loopback up, becomes nobody in a user namespace of its own
+# (its own RLIMIT_NPROC count), drops every capability and forks Q, the program. When Q ends,
+# P exits and the kernel ends everything left in the pid namespace. No program ever runs in the
+# server or can see it, so the server stays as it started, whatever the programs do.
+
+CLONE_NEWNS = 0x00020000
+CLONE_NEWUTS = 0x04000000
+CLONE_NEWIPC = 0x08000000
+CLONE_NEWPID = 0x20000000
+CLONE_NEWNET = 0x40000000
+MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 2, 4, 8, 0x4000, 1 << 18
+SHM_BYTES = 16 * 1024 * 1024
+SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
+SUPERVISE_GRACE = 10.0  # seconds past a run's wall clock after which S ends it by itself
+
+WARM_MODULES = (
+    "asyncio", "asyncio.subprocess", "concurrent.futures", "concurrent.futures.thread",
+    "contextlib", "collections", "dataclasses", "functools", "inspect", "itertools", "json",
+    "random", "re", "socket", "subprocess", "threading", "time", "traceback", "types",
+    "typing", "weakref",
+)  # fmt: skip
+
+
+def serve(sock_fd: int, flags: set[str]) -> NoReturn:
+    """Answer requests on `sock_fd` until the host closes it: one supervisor per request."""
+    import importlib
+    import socket
+
+    for name in WARM_MODULES:
+        importlib.import_module(name)
+    _libc()
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # supervisors are reaped by the kernel
+    server = socket.socket(fileno=sock_fd)
+    server.send(b"ready")
+    while True:
+        try:
+            message, fds, _, _ = socket.recv_fds(server, 16, 3)
+        except ConnectionError:
+            break
+        if not message:
+            break
+        if len(fds) != 3:
+            for fd in fds:
+                os.close(fd)
+            continue
+        if os.fork() == 0:
+            server.close()
+            _last_words(supervise, *fds, flags=flags)
+        for fd in fds:
+            os.close(fd)
+    os._exit(0)
+
+
+def supervise(ctl_fd: int, out_fd: int, err_fd: int, *, flags: set[str]) -> NoReturn:
+    """S: read the request, run it in namespaces of its own, report how it ended on ctl."""
+    import socket
+    import struct
+
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    ctl = socket.socket(fileno=ctl_fd)
+    size = struct.unpack("!Q", _receive(ctl, 8))[0]
+    request = marshal.loads(_receive(ctl, size))
+    namespaces = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS
+    _check(_libc().unshare(namespaces), "unshare(namespaces)")
+    status_read, status_write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        ctl.close()
+        os.close(status_read)
+        _last_words(init, request, out_fd, err_fd, status_write, flags)
+    for fd in (out_fd, err_fd, status_write):
+        os.close(fd)
+    _wait_or_kill(pid, ctl, request["wall"] + SUPERVISE_GRACE)
+    data = os.read(status_read, STATUS_BYTES)
+    ctl.sendall(b"S" + data + b"\n" if data else b"N\n")
+    os._exit(0)
+
+
+def _last_words(step: Any, *args: Any, **kwargs: Any) -> NoReturn:
+    """Run a forked step of the server's; if it fails, say why on the server's log, and end."""
+    try:
+        step(*args, **kwargs)
+    except BaseException:
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        os._exit(1)
+
+
+def _receive(ctl: Any, size: int) -> bytes:
+    data = bytearray()
+    while len(data) < size:
+        chunk = ctl.recv(min(size - len(data), 1 << 20))
+        if not chunk:
+            os._exit(1)  # the host went away
+        data += chunk
+    return bytes(data)
+
+
+def _wait_or_kill(pid: int, ctl: Any, limit: float) -> None:
+    """Wait for P; kill it (and so its whole pid namespace) when the host says so or leaves."""
+    import select
+    import time
+
+    pidfd = os.pidfd_open(pid)
+    deadline = time.monotonic() + limit
+    while True:
+        left = deadline - time.monotonic()
+        ready, _, _ = select.select([pidfd, ctl], [], [], max(0.0, left))
+        if pidfd in ready:
+            break
+        if ctl in ready or left <= 0:  # "K", or the host is gone, or past every deadline
+            os.kill(pid, signal.SIGKILL)
+            if ctl in ready:
+                ctl.recv(16)  # read the "K": closing on unread data would reset our reply
+            break
+    os.waitpid(pid, 0)  # P was pid 1: its namespace is empty once it has been reaped
+    os.close(pidfd)
+
+
+def init(request: dict[str, Any], out_fd: int, err_fd: int, status_fd: int,
+         flags: set[str]) -> NoReturn:  # fmt: skip
+    """P, pid 1 of the run's namespaces: set them up, run Q, report Q's raw wait status."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)  # pid 1 ignores what it has no handler for
+    libc = _libc()
+    _check(libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None), "mount --make-rprivate")
+    _mount(b"proc", b"/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, b"")
+    secure = MS_NOSUID | MS_NODEV
+    _mount(b"tmpfs", b"/tmp", b"tmpfs", secure, b"mode=1777,size=%d" % request["tmp_bytes"])
+    _mount(b"tmpfs", b"/dev/shm", b"tmpfs", secure, b"mode=1777,size=%d" % SHM_BYTES)
+    _loopback_up()
+    if "nobody" in flags:
+        become_nobody()
+        enter_own_user_namespace(NOBODY)
+    else:  # bwrap made us root of its user namespace, which maps root to the user
+        enter_own_user_namespace(0)
+    drop_capabilities()
+    folder = "/tmp"
+    os.chdir(folder)
+    write_files(request, folder)
+    program = os.fork()
+    if program == 0:
+        os.dup2(out_fd, 1)
+        os.dup2(err_fd, 2)
+        os.closerange(3, 1 << 16)
+        exec_program(request["limits"], folder)
+    os.close(out_fd)
+    os.close(err_fd)
+    while True:  # reap orphans until the program itself ends
+        pid, status = os.waitpid(-1, 0)
+        if pid == program:
+            break
+    os.write(status_fd, str(status).encode())
+    os._exit(0)
+
+
+def _mount(source: bytes, target: bytes, kind: bytes, flags: int, data: bytes) -> None:
+    _check(_libc().mount(source, target, kind, flags, data or None), f"mount {target!r}")
+
+
+def _loopback_up() -> None:
+    import fcntl
+    import socket
+    import struct
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        request = struct.pack("16sH14s", b"lo", 0, b"")
+        current = struct.unpack("16sH14s", fcntl.ioctl(probe, SIOCGIFFLAGS, request))[1]
+        fcntl.ioctl(probe, SIOCSIFFLAGS, struct.pack("16sH14s", b"lo", current | IFF_UP, b""))
+
+
+
 if __name__ == "__main__":
     if len(sys.argv) == 4 and sys.argv[1] == "run":
         run_once(int(sys.argv[2]), set(sys.argv[3].split(",")))
-    sys.exit(f"usage: python -I -S -c <launcher> run STATUS_FD FLAGS (got {sys.argv[1:]})")
+    if len(sys.argv) == 4 and sys.argv[1] == "serve":
+        serve(int(sys.argv[2]), set(sys.argv[3].split(",")))
+    sys.exit(f"usage: python -I -S -c <launcher> run|serve FD FLAGS (got {sys.argv[1:]})")
