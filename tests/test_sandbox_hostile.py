@@ -493,6 +493,31 @@ def test_signals_do_not_reach_quizzer(attack: str, sentinel: subprocess.Popen[by
     assert processes_in(pid_namespace(result)) == []
 
 
+def test_cannot_forge_its_verdict_through_the_launchers_fds() -> None:
+    result = run(
+        """
+        import os, sys
+        forged = 0
+        for pid in {1, 2, os.getppid()} - {os.getpid()}:
+            try:
+                names = os.listdir(f"/proc/{pid}/fd")
+            except OSError:
+                continue
+            for name in names:
+                try:
+                    with open(f"/proc/{pid}/fd/{name}", "w") as fd:
+                        fd.write("0")
+                    forged += 1
+                except OSError:
+                    pass
+        print("forged", forged)
+        sys.exit(3)
+        """
+    )
+    assert (result.verdict, result.exit_code) == (Verdict.ERROR, 3), result
+    assert result.stdout == "forged 0\n"
+
+
 def test_no_capabilities_and_no_new_privileges() -> None:
     result = run(
         """

@@ -146,8 +146,9 @@ class ForkServer:
             os.close(err_read)
         if reply is None:
             raise ServerError("the fork server did not report how the program ended")
-        if reply.startswith(b"S"):
-            verdict, code = verdict_from_status(int(reply[1:]))
+        status = _status(reply)
+        if status is not None:
+            verdict, code = verdict_from_status(status)
         else:  # its init was killed: at our word, or the timeout after the pipes closed
             verdict, code = Verdict.KILLED, -9
         if ended is None and verdict == Verdict.KILLED and time.monotonic() >= started + wall:
@@ -161,6 +162,14 @@ class ForkServer:
             truncated=ended == Verdict.OUTPUT_LIMIT,
             isolation=isolation,
         )
+
+
+def _status(reply: bytes) -> int | None:
+    """The raw wait status in a supervisor's "S<status>" reply; None for "N" (or garbage)."""
+    digits = reply[1:]
+    if reply[:1] != b"S" or not digits.isdigit() or len(digits) > 10:
+        return None
+    return int(digits)
 
 
 def _reply(ctl: socket.socket, deadline: float, *, kill: bool) -> bytes | None:

@@ -169,9 +169,13 @@ def run_once(status_fd: int, flags: set[str]) -> NoReturn:
     write_files(request, folder)
     if "reap" in flags:
         _set_child_subreaper()
+    # Undumpable, so the program cannot reach our status fd through /proc/<our pid>/fd.
+    libc = _libc()
+    _check(libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0), "prctl(PR_SET_DUMPABLE)")
     pid = os.fork()
     if pid == 0:
         os.close(status_fd)
+        _check(libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0), "prctl(PR_SET_DUMPABLE)")
         exec_program(request["limits"], folder, drop_caps=nobody)
     _, status = os.waitpid(pid, 0)
     if "reap" in flags:
@@ -420,8 +424,11 @@ def init(request: dict[str, Any], out_fd: int, err_fd: int, status_fd: int,
     folder = "/tmp"
     os.chdir(folder)
     write_files(request, folder)
+    # Undumpable, so the program can neither ptrace us nor open our fds through /proc/1/fd.
+    _check(_libc().prctl(PR_SET_DUMPABLE, 0, 0, 0, 0), "prctl(PR_SET_DUMPABLE)")
     program = os.fork()
     if program == 0:
+        _check(_libc().prctl(PR_SET_DUMPABLE, 1, 0, 0, 0), "prctl(PR_SET_DUMPABLE)")
         os.dup2(out_fd, 1)
         os.dup2(err_fd, 2)
         os.closerange(3, 1 << 16)
