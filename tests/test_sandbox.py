@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -338,3 +341,53 @@ def test_a_named_sandbox_is_required(monkeypatch: pytest.MonkeyPatch) -> None:
             sandbox.run_program("print('must not run')")
     finally:
         bwrap.find_bwrap.cache_clear()
+
+
+AS_USER = """
+import os, sys
+sys.path.insert(0, sys.argv[1])
+from quizzer import sandbox
+fork = (
+    "import os, time\\nchildren = 0\\ntry:\\n    while True:\\n        if os.fork() == 0:\\n"
+    "            time.sleep(30)\\n        children += 1\\nexcept OSError:\\n    print(children)\\n"
+)
+for mode in ("forkserver", "bwrap"):
+    os.environ["QUIZZER_SANDBOX"] = mode
+    ran = sandbox.run_program("import os\\nprint(os.getuid())")
+    bomb = sandbox.run_program(fork, limits=sandbox.Limits(processes=10))
+    late = sandbox.run_program("import time\\ntime.sleep(9)", timeout=0.3)
+    print(mode, ran.isolation, ran.stdout.strip(), int(bomb.stdout) < 10, late.verdict)
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not HAVE_BWRAP, reason="needs root, to become a user")
+def test_an_ordinary_user_gets_the_same_sandbox(tmp_path: Path) -> None:
+    # Root and ordinary users take different paths into the sandbox (see bwrap.SandboxCommand);
+    # here an unprivileged user runs quizzer's own sandbox code with a system interpreter.
+    python = next((p for p in ("/usr/bin/python3", "/usr/local/bin/python3")
+                   if Path(p).is_file()), None)  # fmt: skip
+    setpriv = shutil.which("setpriv")
+    if python is None or setpriv is None:
+        pytest.skip("needs setpriv and a system python3")
+    folder = Path(tempfile.mkdtemp(prefix="quizzer-user-"))
+    try:
+        shutil.copytree(Path(sandbox.__file__).parents[1], folder / "quizzer",
+                        ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
+        (folder / "bin").mkdir()
+        (folder / "bin" / "bwrap").symlink_to(bwrap.find_bwrap().path or "")
+        for path in [folder, *folder.rglob("*")]:
+            path.chmod(0o755)
+        done = subprocess.run(
+            [setpriv, "--reuid", "65534", "--regid", "65534", "--clear-groups",
+             python, "-I", "-c", AS_USER, str(folder)],
+            capture_output=True, text=True, timeout=60, cwd="/",
+            env={"PATH": f"{folder / 'bin'}:/usr/bin:/bin", "HOME": str(folder)},
+        )  # fmt: skip
+    finally:
+        shutil.rmtree(folder)
+    if "No module named" in done.stderr or "SyntaxError" in done.stderr:
+        pytest.skip(f"the system python cannot run quizzer: {done.stderr.strip()[-200:]}")
+    assert done.stdout.splitlines() == [
+        "forkserver bwrap 65534 True timeout",
+        "bwrap bwrap 65534 True timeout",
+    ], done.stderr

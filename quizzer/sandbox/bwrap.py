@@ -125,6 +125,9 @@ class SandboxCommand:
         """bwrap's arguments around `command`; see the issue for why each one is there."""
         args = [self.bwrap, *self._identity()]
         args += ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts"]
+        if not self.server:
+            # The launcher is pid 1 itself: no bwrap process inside holding the host's fds.
+            args.append("--as-pid-1")
         args += ["--unshare-cgroup-try", "--die-with-parent", "--new-session"]
         args += ["--hostname", "sandbox", "--clearenv", "--setenv", "PATH", PATH]
         args += ["--setenv", "HOME", "/tmp", "--setenv", "TMPDIR", "/tmp"]
@@ -154,6 +157,8 @@ class SandboxCommand:
         caps = ["CAP_SETUID", "CAP_SETGID"] if self.as_root else []  # to become nobody
         if self.server:  # to mount each program's /proc and /tmp, bring up its loopback, end it
             caps += ["CAP_SYS_ADMIN", "CAP_NET_ADMIN", "CAP_KILL"]
+            if not self.as_root:  # the kernel lets a user namespace map uid 0 only with it
+                caps.append("CAP_SETFCAP")
         for cap in caps:
             args += ["--cap-add", cap]
         return [*args, "--", *command]

@@ -177,7 +177,12 @@ def run_once(status_fd: int, flags: set[str]) -> NoReturn:
         os.close(status_fd)
         _check(libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0), "prctl(PR_SET_DUMPABLE)")
         exec_program(request["limits"], folder, drop_caps=nobody)
-    _, status = os.waitpid(pid, 0)
+    # Under bwrap this is pid 1, to which orphans come: reap them until the program ends.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)  # pid 1 ignores what it has no handler for
+    while True:
+        ended, status = os.waitpid(-1, 0)
+        if ended == pid:
+            break
     if "reap" in flags:
         _kill_children()
     os.write(status_fd, str(status).encode())

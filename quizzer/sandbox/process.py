@@ -16,6 +16,7 @@ import tempfile
 import time
 from contextlib import nullcontext, suppress
 from pathlib import Path
+from typing import BinaryIO
 
 from quizzer.model import Run, Verdict
 from quizzer.sandbox import inside
@@ -46,7 +47,7 @@ def run_fresh(source: str, *, wall: float, limits: Limits, files: dict[str, str]
     started = time.monotonic()
     # Under bwrap the program's folder is the sandbox's private /tmp; bare, a host temp dir.
     folder = nullcontext(None) if bwrap else tempfile.TemporaryDirectory(prefix="quizzer-run-")
-    with tempfile.TemporaryFile() as request, folder as workdir:
+    with _request_file() as request, folder as workdir:
         request.write(request_bytes(source, files, limits))
         request.seek(0)
         status_read, status_write = os.pipe()
@@ -78,6 +79,13 @@ def run_fresh(source: str, *, wall: float, limits: Limits, files: dict[str, str]
                 os.close(sandbox.info_read)
             if init is not None:
                 os.close(init)
+
+
+def _request_file() -> BinaryIO:
+    """An anonymous file for the request: in memory where Linux allows, never named on disk."""
+    if hasattr(os, "memfd_create"):
+        return os.fdopen(os.memfd_create("quizzer-request", os.MFD_CLOEXEC), "w+b")
+    return tempfile.TemporaryFile()
 
 
 def _finish(process: subprocess.Popen[bytes], status_fd: int, started: float, wall: float,
