@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
@@ -100,9 +100,7 @@ def start_sandbox(ui: Prompts) -> None:
     warning = render.isolation_warning(sandbox.isolation())
     if warning:
         render.error_console().print(warning, style="yellow", markup=False)
-    warm_up: Any = getattr(sandbox, "warm_up", None)  # a later sandbox may offer it
-    if callable(warm_up):
-        warm_up()
+    sandbox.warm_up()  # the fork server starts in the background while the first card shows
 
 
 def summary_lines(summary: StudySummary, now: datetime) -> list[str]:
