@@ -18,18 +18,18 @@ from quizzer.errors import QuizzerError
 # name -> (module under quizzer.commands, attribute, the line --help shows); the order is the
 # order of --help. The line is kept here so that `quizzer --help` imports no command module;
 # tests/test_cli.py checks that it is each command's own short help.
-COMMANDS: dict[str, tuple[str, ...]] = {
+COMMANDS: dict[str, tuple[str, str, str]] = {
     "study": ("study", "study", "Study the cards that are due, then new ones (spaced repetition)."),
     "test": ("quiz", "test", "Take a scored test over one SECTION (a unique prefix will do)."),
     "stats": ("study", "stats", "Show new, learning and review cards, what is due, and retention."),
-    "add": ("add", "add", "Add a card to your own deck (or to --deck), checked before it is saved."),
+    "add": ("add", "add", "Add a card to a deck of yours, checked before it is saved."),
     "sections": ("browse", "sections", "List the sections of the decks, with their card counts."),
     "list": ("browse", "list_cards", "List the cards (of one SECTION: a unique prefix will do)."),
     "show": ("browse", "show", "Show one card in full: front, answer, program, output and note."),
     "verify": ("verify", "verify", "Check that every card's program prints what the card says."),
     "run": ("run", "run", "Run a Python FILE in the sandbox, as card programs run."),
-    "doctor": ("doctor", "doctor", "Show the sandbox in force and why, data dir and card Python."),
     "export": ("export", "export", "Export decks for Anki: an .apkg package or a .tsv file."),
+    "doctor": ("doctor", "doctor", "Show the sandbox in force and why, data dir and card Python."),
 }
 
 
@@ -61,19 +61,13 @@ class LazyGroup(click.Group):
             return None
         import importlib
 
-        module_name, attribute = COMMANDS[cmd_name][:2]
+        module_name, attribute, _summary = COMMANDS[cmd_name]
         module = importlib.import_module(f"quizzer.commands.{module_name}")
         command: click.Command = getattr(module, attribute)
         return command
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        rows = []
-        for name, entry in COMMANDS.items():
-            if len(entry) > 2:
-                rows.append((name, entry[2]))
-            else:
-                command = self.get_command(ctx, name)
-                rows.append((name, command.get_short_help_str(80) if command else ""))
+        rows = [(name, summary) for name, (_module, _attribute, summary) in COMMANDS.items()]
         with formatter.section("Commands"):
             formatter.write_dl(rows)
 

@@ -68,8 +68,7 @@ def test_help_lists_every_command_with_one_line(runner: CliRunner) -> None:
 def test_help_line_kept_in_cli_is_the_command_s_own(name: str) -> None:
     command = cli.get_command(click.Context(cli), name)
     assert command is not None
-    if len(COMMANDS[name]) > 2:
-        assert COMMANDS[name][2] == command.get_short_help_str(200)
+    assert COMMANDS[name][2] == command.get_short_help_str(200)
 
 
 def test_version(runner: CliRunner) -> None:

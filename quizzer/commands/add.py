@@ -120,7 +120,7 @@ class CardFields:
 def add(deck_path: Path | None, section: str | None, front: str | None, back: str | None,
         kind: str | None, card_id: str | None, tags: tuple[str, ...], program: str | None,
         output: str | None, match: str, no_verify: bool, as_json: bool) -> None:  # fmt: skip
-    """Add a card to your own deck (or to --deck), checked before it is saved.
+    """Add a card to a deck of yours, checked before it is saved.
 
     With --section, --front and --back given, nothing is asked. Otherwise, in
     a terminal, the missing fields are asked for; the program opens in $EDITOR
