@@ -61,7 +61,7 @@ def first_card_seconds(home: Path) -> float:
     )  # fmt: skip
     assert process.stdout is not None and process.stdin is not None
     for line in process.stdout:
-        if line.startswith("── 1/"):
+        if line.startswith("── card 1 of"):
             break
     seconds = time.perf_counter() - started
     process.stdin.write("q\n")

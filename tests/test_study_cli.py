@@ -71,7 +71,7 @@ def test_a_session_walked_with_enter_saves_a_grade_per_card(runner: CliRunner,
     # double: empty answer (show me), Enter accepts Again; list, upper: reveal, accept Good.
     result = runner.invoke(cli, ["study", "--deck", str(deck)], input="\n" * 6)
     assert result.exit_code == 0, result.output
-    assert "── 1/3" in result.output and "Answer:\n    y = x * 2" in result.output
+    assert "── card 1 of 3" in result.output and "Answer:\n    y = x * 2" in result.output
     assert "Reviewed 3 cards, 2 right" in result.output
     assert reviews() == [("double", 1, "study"), ("list", 3, "study"), ("upper", 3, "study")]
 

@@ -37,13 +37,9 @@ class PlainPrompts:
         self._say(text)
 
     def show_card(self, card: Card, position: Position) -> None:
-        progress = f"{position.number}/{position.total}"
-        if position.due_left is not None:
-            progress += f" · {position.due_left} due, {position.new_left} new after this"
-        if position.right_so_far is not None:
-            progress += f" · {position.right_so_far} right so far"
         self._say()
-        self._say(f"── {progress} · {card.deck} · {card.section} · {card.id} ({card.kind})")
+        where = f"{card.deck} · {card.section} · {card.id} ({card.kind})"
+        self._say(f"── {position.describe()} · {where}")
         self._say(card.front)
         if card.kind == Kind.WRITE and card.has_slot:
             self._say("Your code goes into this program:")

@@ -37,6 +37,15 @@ class Position:
     new_left: int | None = None  # new cards waiting after this one (study)
     right_so_far: int | None = None  # right answers before this card (test)
 
+    def describe(self) -> str:
+        """The progress line: "card 3 of 10 · 4 due and 2 new after this"."""
+        text = f"card {self.number} of {self.total}"
+        if self.due_left is not None:
+            text += f" · {self.due_left} due and {self.new_left} new after this"
+        if self.right_so_far is not None:
+            text += f" · {self.right_so_far} right so far"
+        return text
+
 
 @dataclass(frozen=True)
 class Judgement:

@@ -49,13 +49,8 @@ class TerminalPrompts:
         self.console.print(text, style="yellow", markup=False)
 
     def show_card(self, card: Card, position: Position) -> None:
-        progress = f"card {position.number} of {position.total}"
-        if position.due_left is not None:
-            progress += f" · {position.due_left} due and {position.new_left} new after this"
-        if position.right_so_far is not None:
-            progress += f" · {position.right_so_far} right so far"
         self.console.print()
-        self.console.rule(Text(progress, style="dim"), align="left", style="dim")
+        self.console.rule(Text(position.describe(), style="dim"), align="left", style="dim")
         parts: list[RenderableType] = [Text(card.front, style="bold")]
         if card.kind == Kind.WRITE and card.has_slot:
             parts += [Text("\nYour code goes into this program:", style="dim"),
