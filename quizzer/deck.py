@@ -18,7 +18,8 @@ from quizzer import deck_cache
 from quizzer.errors import QuizzerError
 from quizzer.model import ANSWER_SLOT, Card, Deck, Kind, Match, Section
 
-MAX_FILE_BYTES = 16 * 1024 * 1024
+MIB = 1024 * 1024
+MAX_FILE_BYTES = 16 * MIB
 MAX_TIMEOUT = 60.0
 NORMALIZERS = ("addresses", "task-names")
 
@@ -147,7 +148,8 @@ def card_from_table(table: dict[str, Any], deck: str, section: str, path: Path |
 def _load_section(file: Path, problems: list[str]) -> Section | None:
     """One deck file as a validated Section, from the cache when its bytes are unchanged."""
     try:
-        raw = file.read_bytes()
+        with file.open("rb") as stream:
+            raw = stream.read(MAX_FILE_BYTES + 1)  # no more: a huge file must not fill memory
     except OSError as error:
         problems.append(f"{file}: cannot read: {error.strerror}")
         return None
@@ -164,7 +166,7 @@ def _load_section(file: Path, problems: list[str]) -> Section | None:
 
 def _parse(file: Path, raw: bytes, problems: list[str]) -> _Source | None:
     if len(raw) > MAX_FILE_BYTES:
-        problems.append(f"{file}: too large for a deck file ({len(raw)} bytes)")
+        problems.append(f"{file}: too large for a deck file (over {MAX_FILE_BYTES // MIB} MiB)")
         return None
     if b"\x00" in raw:
         problems.append(f"{file}: not a text file (it contains NUL bytes)")
@@ -313,7 +315,7 @@ def match_section(names: Iterable[str], query: str) -> str:
 
     A query that starts no name may still start one word of exactly one name ("generators").
     """
-    choices = sorted(set(names), key=str.casefold)
+    choices = list(dict.fromkeys(names))  # in deck order, each once
     wanted = query.strip().casefold()
     for name in choices:
         if name.casefold() == wanted:

@@ -213,3 +213,9 @@ def test_usage_errors_are_one_line(runner: CliRunner, args: list[str], message: 
     assert result.exit_code == 2
     [line] = result.output.strip().splitlines()
     assert line.startswith(message)
+
+
+def test_run_refuses_an_endless_file(runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["run", "/dev/zero"])
+    assert result.exit_code == 2
+    assert result.output.strip() == "Error: /dev/zero: too large to run (over 4096 KiB)"

@@ -198,3 +198,10 @@ def test_bad_files_are_never_cached(tmp_path: Path, home: Path) -> None:
     problems_of(tmp_path)
     assert problems_of(tmp_path)
     assert not list((home / "cache").glob("*.pickle"))
+
+
+def test_a_huge_file_is_refused_without_reading_it_all(tmp_path: Path) -> None:
+    with (tmp_path / "huge.toml").open("wb") as handle:
+        handle.truncate(64 * 1024 * 1024)  # sparse: 64 MiB of NUL bytes, no disk used
+    [problem] = problems_of(tmp_path)
+    assert problem.endswith("huge.toml: too large for a deck file (over 16 MiB)")

@@ -49,17 +49,15 @@ def run(file: Path, timeout: float, as_json: bool) -> None:
 
 def _read_source(file: Path) -> str:
     try:
-        if str(file) == "-":
-            with click.open_file("-", "rb") as stdin:
-                raw: bytes = stdin.read()
-        else:
-            raw = file.read_bytes()
+        # Read one byte past the cap, so /dev/zero or a huge file cannot fill memory.
+        with click.open_file(str(file), "rb") as stream:
+            raw: bytes = stream.read(MAX_SOURCE_BYTES + 1)
     except FileNotFoundError:
         raise QuizzerError(f"{file}: no such file") from None
     except OSError as error:
         raise QuizzerError(f"{file}: cannot read: {error.strerror}") from None
     if len(raw) > MAX_SOURCE_BYTES:
-        raise QuizzerError(f"{file}: too large to run ({len(raw)} bytes)")
+        raise QuizzerError(f"{file}: too large to run (over {MAX_SOURCE_BYTES // 1024} KiB)")
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
