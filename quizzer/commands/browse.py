@@ -39,7 +39,8 @@ def list_cards(section: str | None, deck_path: Path | None, as_json: bool) -> No
         return
     from quizzer.ui import render
 
-    render.console().print(render.cards_table(cards))
+    out = render.console()
+    click.echo(render.card_rows(cards, out), color=out.is_terminal)
 
 
 @click.command()

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from rich.console import Console, Group, RenderableType
+from rich.console import COLOR_SYSTEMS, Console, Group, RenderableType
 from rich.panel import Panel
+from rich.style import Style
 from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
@@ -59,11 +60,33 @@ def card_panel(card: Card, *, answer: bool = True) -> Panel:
     return Panel(Group(*parts), title=title, subtitle=str(card.kind), title_align="left")
 
 
-def cards_table(cards: Sequence[Card]) -> Table:
-    table = Table("id", "kind", "section", "front", box=None, header_style="bold")
-    for card in cards:
-        table.add_row(card.id, str(card.kind), card.section, card.front)
-    return table
+def card_rows(cards: Sequence[Card], out: Console) -> str:
+    """The cards as aligned text columns (id, kind, section, front), one line each.
+
+    Built line by line rather than as a rich Table, whose layout measures every cell: a
+    10,000-card deck lists in a fraction of a second. On a terminal each line is cut to its width.
+    """
+    rows = [("id", "kind", "section", "front")]
+    rows += [(card.id, str(card.kind), card.section, card.front) for card in cards]
+    widths = [max(len(row[column]) for row in rows) + 2 for column in range(3)]
+    starts = [0, widths[0], widths[0] + widths[1], sum(widths)]
+    color = COLOR_SYSTEMS.get(out.color_system or "") if out.is_terminal else None
+    bold, cyan, dim, plain = (Style.parse(name) for name in ("bold", "cyan", "dim", "none"))
+    column_styles = (bold, cyan, dim, plain)
+
+    def line(row: tuple[str, ...], styles: Sequence[Style]) -> str:
+        text = "".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False))
+        text += row[3]
+        if out.is_terminal and len(text) > out.width:
+            text = text[: out.width - 1] + "…"
+        if not color:
+            return text
+        ends = [*starts[1:], len(text)]
+        return "".join(style.render(text[start:end], color_system=color)
+                       for style, start, end in zip(styles, starts, ends, strict=True))  # fmt: skip
+
+    lines = [line(rows[0], (bold,) * 4)] + [line(row, column_styles) for row in rows[1:]]
+    return "\n".join(lines)
 
 
 def sections_table(rows: Sequence[tuple[str, str, int]]) -> Table:
