@@ -46,6 +46,17 @@ def all_cards(decks: list[Deck]) -> list[Card]:
     return [card for deck in decks for card in deck.cards]
 
 
+def warn_if_unsandboxed() -> None:
+    """Print one warning line on stderr when card programs would run without a sandbox."""
+    from quizzer import sandbox
+    from quizzer.ui import render
+
+    warning = render.isolation_warning(sandbox.isolation())
+    if warning:
+        # Off: the reason can hold paths or error text that rich would read as markup.
+        render.error_console().print(warning, style="yellow", markup=False)
+
+
 def echo_json(data: object) -> None:
     """Print `data` as JSON on stdout: indented for a person, one compact line for a pipe."""
     # json's C encoder only runs without indent: compact is many times faster for large output.
