@@ -339,4 +339,4 @@ def test_an_ambiguous_section_lists_the_candidates(runner: CliRunner, tmp_path: 
                .replace('deck = "aio"', 'deck = "tricks"'))  # fmt: skip
     result = runner.invoke(cli, ["test", "que", "--deck", str(folder)], input="")
     assert result.exit_code == 2
-    assert "section 'que' is ambiguous: it could be Queue Tricks; Queues" in result.stderr
+    assert "section 'que' is ambiguous: it could be Queues; Queue Tricks" in result.stderr
