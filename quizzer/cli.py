@@ -66,6 +66,13 @@ class LazyGroup(click.Group):
         command: click.Command = getattr(module, attribute)
         return command
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as error:
+            message = f"{error.format_message().strip()} (see 'quizzer --help')"
+            raise click.UsageError(message) from None
+
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(name, summary) for name, (_module, _attribute, summary) in COMMANDS.items()]
         with formatter.section("Commands"):
@@ -84,29 +91,45 @@ class LazyGroup(click.Group):
             raise click.UsageError(message) from None
         except (click.exceptions.Exit, click.ClickException, click.Abort, KeyboardInterrupt):
             raise
-        except BrokenPipeError:
-            # Output piped into `head` and closed early: not an error of ours.
-            sys.stderr.close()
-            raise click.exceptions.Exit(1) from None
+        except BrokenPipeError as error:
+            if _stdout_closed():
+                raise  # output piped into `head` that had enough: click's main exits 1 quietly
+            raise _internal_error(ctx, error) from error
         except Exception as error:  # the last resort: a bug, never a user's mistake
-            if ctx.obj and ctx.obj.get("debug"):
-                import traceback
+            raise _internal_error(ctx, error) from error
 
-                traceback.print_exc()
-            else:
-                click.echo(
-                    f"Error: internal error ({type(error).__name__}: {error}); "
-                    "run with --debug for the traceback and please report it",
-                    err=True,
-                )
-            raise click.exceptions.Exit(1) from error
+
+def _internal_error(ctx: click.Context, error: Exception) -> click.exceptions.Exit:
+    """Report a bug in one line (or its traceback with --debug); the exit to raise."""
+    if ctx.obj and ctx.obj.get("debug"):
+        import traceback
+
+        traceback.print_exception(error)
+    else:
+        click.echo(
+            f"Error: internal error ({type(error).__name__}: {error}); "
+            "run with --debug for the traceback and please report it",
+            err=True,
+        )
+    return click.exceptions.Exit(1)
+
+
+def _stdout_closed() -> bool:
+    """Whether stdout is a pipe whose reader has gone."""
+    import select
+
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(events & select.POLLERR for _fd, events in poller.poll(0))
+    except (OSError, ValueError):  # no real file descriptor (a test's captured output)
+        return False
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "-V", "--version", prog_name="quizzer")
 @click.option(
     "--home",
-    type=click.Path(file_okay=False, writable=True),
     envvar="QUIZZER_HOME",
     help="Folder for your decks and review history [env: QUIZZER_HOME; "
     "default: the platform's user data folder].",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import click
@@ -219,3 +220,51 @@ def test_run_refuses_an_endless_file(runner: CliRunner) -> None:
     result = runner.invoke(cli, ["run", "/dev/zero"])
     assert result.exit_code == 2
     assert result.output.strip() == "Error: /dev/zero: too large to run (over 4096 KiB)"
+
+
+def test_group_option_errors_are_one_line(runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["--nope"], prog_name="quizzer")
+    assert result.exit_code == 2
+    assert result.output.strip() == (
+        "Error: No such option '--nope'. Did you mean '--home'? (see 'quizzer --help')"
+    )
+
+
+def test_output_closed_early_is_quiet(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    cards = "".join(
+        f'[[card]]\nid = "c{n}"\nfront = "Card number {n}"\nback = "x = {n}"\n\n'
+        for n in range(2000)
+    )  # about 200 KiB of JSON: more than a pipe holds, so the writer meets the closed end
+    write_deck(tmp_path / "big", "big.toml", f'deck = "big"\nsection = "Big"\n\n{cards}')
+    listing = subprocess.Popen(
+        [sys.executable, "-m", "quizzer", "list", "--json", "--deck", str(tmp_path / "big")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        env={**os.environ, "QUIZZER_HOME": str(tmp_path)},
+    )  # fmt: skip
+    assert listing.stdout is not None and listing.stderr is not None
+    listing.stdout.close()  # like `| head` that has already had enough
+    stderr = listing.stderr.read().decode()
+    assert listing.wait() == 1
+    assert stderr == ""
+
+
+def test_internal_errors_are_one_line_and_debug_shows_the_traceback(
+    runner: CliRunner, deck: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import quizzer.commands.browse as browse
+
+    def broken(card: object) -> dict[str, object]:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(browse, "_summary", broken)
+    result = runner.invoke(cli, ["list", "--deck", str(deck), "--json"])
+    assert result.exit_code == 1
+    assert result.output.strip() == (
+        "Error: internal error (RuntimeError: a bug); "
+        "run with --debug for the traceback and please report it"
+    )
+    debug = runner.invoke(cli, ["--debug", "list", "--deck", str(deck), "--json"])
+    assert debug.exit_code == 1 and "Traceback" in debug.output and "a bug" in debug.output
