@@ -1,23 +1,20 @@
 """The small protocol between the study and test engines and a user interface.
 
-The engines (quizzer.session, quizzer.quiz) call these methods and never print or read anything
-themselves; `quizzer.ui.terminal` (rich + questionary) and `quizzer.ui.plain` (line by line, for
-pipes and scripts) implement them. This module imports no UI library.
+The engines (quizzer.session, quizzer.quiz) define it here, call its methods and never print or
+read anything themselves; `quizzer.ui.terminal` (rich + questionary) and `quizzer.ui.plain` (line
+by line, for pipes and scripts) implement it. This module imports no UI library.
 """
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 from typing import Protocol
 
-from quizzer.model import ANSWER_SLOT, Card
+from quizzer.model import Card
 from quizzer.schedule import Grade
-
-SLOT_MARK = "▶ your code here"
 
 
 class Command(StrEnum):
@@ -96,48 +93,3 @@ class Prompts(Protocol):
 
     def confirm_right(self) -> bool | Command:
         """Ask whether a self-graded answer was right; Enter alone means yes."""
-
-
-def format_interval(interval: timedelta) -> str:
-    """A short human interval: 45s, 10m, 3h, 4d, 2.5mo, 1.2y."""
-    seconds = round(max(0.0, interval.total_seconds()))
-    if seconds < 60:
-        return f"{seconds}s"
-    if round(seconds / 60) < 60:
-        return f"{round(seconds / 60)}m"
-    if round(seconds / 3600) < 24:
-        return f"{round(seconds / 3600)}h"
-    days = seconds / 86400
-    if round(days) < 30:
-        return f"{round(days)}d"
-    if days < 365:
-        return f"{days / 30:.1f}mo".replace(".0mo", "mo")
-    return f"{days / 365:.1f}y".replace(".0y", "y")
-
-
-def program_with_slot(card: Card) -> str:
-    """The card's program with its {{answer}} line shown as the place the user's code goes."""
-    program = (card.program or "").strip("\n")
-    return program.replace(ANSWER_SLOT, SLOT_MARK)
-
-
-def grade_help(options: Sequence[GradeOption]) -> str:
-    """'1 Again 1m · 2 Hard 6m · 3 Good 10m · 4 Easy 8d'."""
-    return " · ".join(
-        f"{int(o.grade)} {o.grade.label} {format_interval(o.interval)}" for o in options
-    )
-
-
-def open_prompts(*, to_stderr: bool = False) -> Prompts:
-    """The terminal UI when stdin and the output are terminals, else the plain line-by-line one.
-
-    `to_stderr` sends everything the UI writes to stderr, so stdout carries only --json.
-    """
-    output = sys.stderr if to_stderr else sys.stdout
-    if sys.stdin.isatty() and output.isatty():
-        from quizzer.ui.terminal import TerminalPrompts
-
-        return TerminalPrompts(stderr=to_stderr)
-    from quizzer.ui.plain import PlainPrompts
-
-    return PlainPrompts(sys.stdin, output)

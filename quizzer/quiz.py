@@ -14,10 +14,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from quizzer.model import Card
+from quizzer.prompts import Command, Judgement, Position, Prompts
 from quizzer.schedule import Grade, Scheduler, utc_now
 from quizzer.session import Clock, judge_answer, record_grade, runs_answers
 from quizzer.store import Key, Record, Store
-from quizzer.ui.prompts import Command, Judgement, Position, Prompts
 
 CHOICES = 4  # the right answer and up to three distractors
 MIN_DISTRACTORS = 2  # fewer than this and the card is self-graded

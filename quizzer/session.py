@@ -1,6 +1,6 @@
 """The study engine: the due queue, the daily new-card limit, judging answers, recording grades.
 
-It takes the UI (`quizzer.ui.prompts.Prompts`), the store, the scheduler and the clock as
+It takes the UI (`quizzer.prompts.Prompts`), the store, the scheduler and the clock as
 arguments and has no I/O of its own. Answers are judged by running them in the sandbox, through
 quizzer.verify; nothing typed ever runs in this process.
 """
@@ -14,9 +14,9 @@ from datetime import UTC, datetime, timedelta
 
 from quizzer import sandbox, verify
 from quizzer.model import Card, Kind, Verdict
+from quizzer.prompts import Command, GradeOption, Judgement, Position, Prompts
 from quizzer.schedule import DEFAULT_RETENTION, CardState, Grade, Phase, Scheduler, utc_now
 from quizzer.store import Key, Record, StaleRecord, Store
-from quizzer.ui.prompts import Command, GradeOption, Judgement, Position, Prompts
 
 Clock = Callable[[], datetime]
 DEFAULT_NEW_PER_DAY = 20

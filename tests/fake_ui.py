@@ -1,4 +1,4 @@
-"""A scripted stand-in for the terminal, implementing quizzer.ui.prompts.Prompts for the engines.
+"""A scripted stand-in for the terminal, implementing quizzer.prompts.Prompts for the engines.
 
 It answers each prompt with the next scripted response (ENTER is Enter alone) and records what
 the engine showed, so a test can drive a whole session and check what the user saw.
@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from quizzer.model import Card
+from quizzer.prompts import Command, GradeOption, Judgement, Position
 from quizzer.schedule import Grade
-from quizzer.ui.prompts import Command, GradeOption, Judgement, Position
 
 ENTER = ""
 INTERRUPT = "<ctrl-c>"  # the user presses Ctrl-C at this prompt

@@ -18,10 +18,10 @@ from quizzer import paths
 from quizzer.cli import cli
 from quizzer.deck import load_decks
 from quizzer.model import Card
+from quizzer.prompts import Command
 from quizzer.quiz import TEST_SOURCE, Recorder, TestResult, distractors, run_test
 from quizzer.schedule import Grade, Scheduler
 from quizzer.store import Store, open_store
-from quizzer.ui.prompts import Command
 
 QUEUES = '''
 deck = "aio"

@@ -13,10 +13,11 @@ from fake_ui import ENTER, INTERRUPT, FakeClock, FakeUI
 
 from quizzer.deck import load_deck
 from quizzer.model import Card
+from quizzer.prompts import Command
 from quizzer.schedule import Grade, Phase, Scheduler
 from quizzer.session import StudySession, StudySummary, due_queue, judge_answer, record_grade
 from quizzer.store import Key, Record, Store, open_store
-from quizzer.ui.prompts import Command, format_interval
+from quizzer.ui.text import format_interval
 
 SCHEDULER = Scheduler(fuzzing=False)
 

@@ -44,7 +44,7 @@ def test(section: str, deck_path: Path | None, count: int | None, shuffle: bool,
     from quizzer.schedule import Scheduler
     from quizzer.session import desired_retention
     from quizzer.store import open_store
-    from quizzer.ui.prompts import open_prompts
+    from quizzer.ui import open_prompts
 
     decks = selected_decks(deck_path)
     cards = cards_in_section(decks, section)

@@ -13,8 +13,8 @@ from quizzer.commands.common import deck_option, echo_json, json_option, selecte
 from quizzer.deck import cards_in_section
 
 if TYPE_CHECKING:
+    from quizzer.prompts import Prompts
     from quizzer.session import StudySummary
-    from quizzer.ui.prompts import Prompts
 
 
 @click.command()
@@ -41,7 +41,7 @@ def study(deck_path: Path | None, section: str | None, limit: int | None, new_pe
     from quizzer.schedule import Scheduler, utc_now
     from quizzer.session import StudySession, desired_retention
     from quizzer.store import open_store
-    from quizzer.ui.prompts import open_prompts
+    from quizzer.ui import open_prompts
 
     cards = cards_in_section(selected_decks(deck_path), section)
     ui = open_prompts(to_stderr=as_json)
@@ -122,7 +122,7 @@ def summary_lines(summary: StudySummary, now: datetime) -> list[str]:
 
 def describe_due(due: datetime, now: datetime) -> str:
     """'now', or 'in 3h (Tue 14:05)'."""
-    from quizzer.ui.prompts import format_interval
+    from quizzer.ui.text import format_interval
 
     if due <= now:
         return "now"

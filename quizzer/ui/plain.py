@@ -10,15 +10,9 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from quizzer.model import Card, Kind
+from quizzer.prompts import Command, GradeOption, Judgement, Position
 from quizzer.schedule import Grade
-from quizzer.ui.prompts import (
-    Command,
-    GradeOption,
-    Judgement,
-    Position,
-    grade_help,
-    program_with_slot,
-)
+from quizzer.ui.text import grade_help, program_with_slot
 
 _GRADE_WORDS = {grade.name.lower(): grade for grade in Grade} | {
     grade.name[0].lower(): grade for grade in Grade

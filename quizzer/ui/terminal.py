@@ -20,16 +20,10 @@ from rich.syntax import Syntax
 from rich.text import Text
 
 from quizzer.model import Card, Kind
+from quizzer.prompts import Command, GradeOption, Judgement, Position
 from quizzer.schedule import Grade
 from quizzer.ui import render
-from quizzer.ui.prompts import (
-    Command,
-    GradeOption,
-    Judgement,
-    Position,
-    format_interval,
-    program_with_slot,
-)
+from quizzer.ui.text import format_interval, program_with_slot
 
 CODE_HELP = "(an empty line or Esc Enter submits · nothing: show me · u undo · q quit)\n> "
 _SHOW_ME = "show-me"  # questionary treats a None value as "use the title"
