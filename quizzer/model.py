@@ -1,9 +1,11 @@
-"""Plain data passed between quizzer's layers: cards, sections, decks and program runs."""
+"""Plain data passed between quizzer's layers: cards, sections, decks, program runs, and the
+review state of a card (kept by the store, computed by the scheduler)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import StrEnum
+from datetime import datetime
+from enum import IntEnum, StrEnum
 from pathlib import Path
 
 ANSWER_SLOT = "{{answer}}"
@@ -136,3 +138,66 @@ class Run:
             "truncated": self.truncated,
             "isolation": self.isolation,
         }
+
+
+class Grade(IntEnum):
+    """How well a card was remembered (the values are fsrs ratings)."""
+
+    AGAIN = 1
+    HARD = 2
+    GOOD = 3
+    EASY = 4
+
+    @property
+    def label(self) -> str:
+        return self.name.capitalize()
+
+
+class Phase(IntEnum):
+    """Where a reviewed card is in its life (the values are fsrs states)."""
+
+    LEARNING = 1
+    REVIEW = 2
+    RELEARNING = 3
+
+
+@dataclass(frozen=True)
+class CardState:
+    """What the scheduler knows of one reviewed card."""
+
+    phase: Phase
+    step: int | None
+    stability: float | None
+    difficulty: float | None
+    due: datetime
+    last_review: datetime | None
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "phase": int(self.phase),
+            "step": self.step,
+            "stability": self.stability,
+            "difficulty": self.difficulty,
+            "due": self.due.isoformat(),
+            "last_review": self.last_review.isoformat() if self.last_review else None,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, object]) -> CardState:
+        last_review = data.get("last_review")
+        return cls(
+            phase=Phase(int(str(data["phase"]))),
+            step=_optional_int(data.get("step")),
+            stability=_optional_float(data.get("stability")),
+            difficulty=_optional_float(data.get("difficulty")),
+            due=datetime.fromisoformat(str(data["due"])),
+            last_review=datetime.fromisoformat(str(last_review)) if last_review else None,
+        )
+
+
+def _optional_int(value: object) -> int | None:
+    return None if value is None else int(str(value))
+
+
+def _optional_float(value: object) -> float | None:
+    return None if value is None else float(str(value))

@@ -1,75 +1,28 @@
 """Spaced repetition: a thin wrapper over the `fsrs` scheduler.
 
-The rest of quizzer sees plain frozen `CardState` values and `Grade`s; only this module talks to
-fsrs. Time is always timezone-aware UTC and passed in, never read from the system clock here.
+The rest of quizzer sees plain frozen `CardState` values and `Grade`s (quizzer.model); only this
+module talks to fsrs. Time is always timezone-aware UTC and passed in, never read from the system
+clock here. fsrs is imported when a Scheduler is made, not with this module, so that commands
+that only read review state (`quizzer stats`) never load it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from enum import IntEnum
+from typing import TYPE_CHECKING
 
-import fsrs
+# The engines and UIs name the review-state types through this module too.
+from quizzer.model import CardState, Grade, Phase
+
+if TYPE_CHECKING:
+    import fsrs
+
+__all__ = ["DEFAULT_RETENTION", "RETENTION_RANGE", "CardState", "Grade", "Phase", "Scheduler",
+           "utc_now"]  # fmt: skip
 
 DEFAULT_RETENTION = 0.9
 RETENTION_RANGE = (0.7, 0.99)  # outside it fsrs gives intervals no one would want
 _FSRS_CARD_ID = 1  # fsrs wants an int id; quizzer's identity is (deck, id), kept by the store
-
-
-class Grade(IntEnum):
-    """How well a card was remembered (the values are fsrs ratings)."""
-
-    AGAIN = 1
-    HARD = 2
-    GOOD = 3
-    EASY = 4
-
-    @property
-    def label(self) -> str:
-        return self.name.capitalize()
-
-
-class Phase(IntEnum):
-    """Where a reviewed card is in its life (the values are fsrs states)."""
-
-    LEARNING = 1
-    REVIEW = 2
-    RELEARNING = 3
-
-
-@dataclass(frozen=True)
-class CardState:
-    """What the scheduler knows of one reviewed card."""
-
-    phase: Phase
-    step: int | None
-    stability: float | None
-    difficulty: float | None
-    due: datetime
-    last_review: datetime | None
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "phase": int(self.phase),
-            "step": self.step,
-            "stability": self.stability,
-            "difficulty": self.difficulty,
-            "due": self.due.isoformat(),
-            "last_review": self.last_review.isoformat() if self.last_review else None,
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, object]) -> CardState:
-        last_review = data.get("last_review")
-        return cls(
-            phase=Phase(int(str(data["phase"]))),
-            step=_optional_int(data.get("step")),
-            stability=_optional_float(data.get("stability")),
-            difficulty=_optional_float(data.get("difficulty")),
-            due=datetime.fromisoformat(str(data["due"])),
-            last_review=datetime.fromisoformat(str(last_review)) if last_review else None,
-        )
 
 
 class Scheduler:
@@ -77,6 +30,8 @@ class Scheduler:
 
     def __init__(self, desired_retention: float = DEFAULT_RETENTION, *,
                  fuzzing: bool = True) -> None:  # fmt: skip
+        import fsrs
+
         low, high = RETENTION_RANGE
         if not low <= desired_retention <= high:
             raise ValueError(f"desired retention must be in [{low}, {high}]")
@@ -92,6 +47,8 @@ class Scheduler:
 
     def review(self, state: CardState | None, grade: Grade, now: datetime) -> CardState:
         """The state after grading a card (`state` None: a new card) at `now`."""
+        import fsrs
+
         _check_utc(now)
         card = _to_fsrs(state, now)
         reviewed, _log = self._fsrs.review_card(card, fsrs.Rating(int(grade)), now)
@@ -101,10 +58,6 @@ class Scheduler:
         """The state each grade would give at `now`, computed once so that the interval shown
         for a grade is the one applied (fuzzing is random)."""
         return {grade: self.review(state, grade, now) for grade in Grade}
-
-    def retrievability(self, state: CardState, now: datetime) -> float:
-        """The chance, as fsrs estimates it, that the card is remembered at `now`."""
-        return float(self._fsrs.get_card_retrievability(_to_fsrs(state, now), now))
 
 
 def utc_now() -> datetime:
@@ -118,6 +71,8 @@ def _check_utc(moment: datetime) -> None:
 
 
 def _to_fsrs(state: CardState | None, now: datetime) -> fsrs.Card:
+    import fsrs
+
     if state is None:
         return fsrs.Card(card_id=_FSRS_CARD_ID, due=_as_utc(now))
     return fsrs.Card(
@@ -145,11 +100,3 @@ def _from_fsrs(card: fsrs.Card) -> CardState:
 def _as_utc(moment: datetime) -> datetime:
     # fsrs compares tzinfo with `is UTC`-like equality; normalise every UTC offset.
     return moment.astimezone(UTC)
-
-
-def _optional_int(value: object) -> int | None:
-    return None if value is None else int(str(value))
-
-
-def _optional_float(value: object) -> float | None:
-    return None if value is None else float(str(value))

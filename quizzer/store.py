@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from quizzer.errors import QuizzerError
-from quizzer.schedule import CardState, Grade, Phase
+from quizzer.model import CardState, Grade, Phase
 
 Key = tuple[str, str]  # (deck, card id)
 
@@ -92,6 +92,10 @@ class CardCounts:
 
 class StaleRecord(QuizzerError):
     """Another session reviewed the card since its record was read."""
+
+
+class DatabaseBusy(QuizzerError):
+    """Another process held the database's write lock for longer than the busy timeout."""
 
 
 class Store:
@@ -249,14 +253,15 @@ class Store:
     def _transaction(self) -> Iterator[None]:
         # IMMEDIATE takes the write lock up front, so a second session waits (busy timeout)
         # instead of failing half-way through a review.
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            if self._db.in_transaction:
-                self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+        with _busy_is_reported(self.path):
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+                self._db.execute("COMMIT")
+            except BaseException:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise
 
 
 @contextmanager
@@ -278,11 +283,12 @@ def connect(path: Path) -> sqlite3.Connection:
     except (OSError, sqlite3.Error) as error:
         raise QuizzerError(f"{path}: cannot open the review database: {error}") from None
     try:
-        connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        connection.execute("PRAGMA journal_mode = WAL")
-        # FULL: a review that was reported saved survives even a power cut, not just a kill.
-        connection.execute("PRAGMA synchronous = FULL")
-        migrate(connection)
+        with _busy_is_reported(path):
+            connection.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_MS)}")
+            connection.execute("PRAGMA journal_mode = WAL")
+            # FULL: a review that was reported saved survives even a power cut, not just a kill.
+            connection.execute("PRAGMA synchronous = FULL")
+            migrate(connection)
     except sqlite3.DatabaseError as error:
         connection.close()
         raise QuizzerError(f"{path}: not a usable review database ({error})") from None
@@ -315,8 +321,18 @@ def migrate(connection: sqlite3.Connection, target: int = SCHEMA_VERSION) -> int
     return max(version, target)
 
 
-def schema_version(connection: sqlite3.Connection) -> int:
-    return int(connection.execute("PRAGMA user_version").fetchone()[0])
+@contextmanager
+def _busy_is_reported(path: Path) -> Iterator[None]:
+    """Turn "database is locked" (another process kept the write lock past the busy timeout)
+    into DatabaseBusy, so the user sees one line instead of an internal error."""
+    try:
+        yield
+    except sqlite3.OperationalError as error:
+        if error.sqlite_errorcode & 0xFF not in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+            raise
+        raise DatabaseBusy(
+            f"{path}: another quizzer is using the review database; try again"
+        ) from None
 
 
 def _state_columns(state: CardState) -> tuple[object, ...]:

@@ -9,15 +9,22 @@ import sys
 import textwrap
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from quizzer import paths
+from quizzer import store as store_module
+from quizzer.cli import cli
 from quizzer.errors import QuizzerError
-from quizzer.schedule import Grade, Phase, Scheduler
+from quizzer.model import Grade, Phase
+from quizzer.schedule import Scheduler
 from quizzer.store import (
     SCHEMA_VERSION,
+    DatabaseBusy,
     StaleRecord,
     Store,
     connect,
@@ -184,6 +191,66 @@ def test_a_file_that_is_not_a_database_is_one_clear_error(tmp_path: Path) -> Non
         connect(path)
     assert "\n" not in str(caught.value)
     assert path.read_bytes().startswith(b"these are my notes")
+
+
+@pytest.fixture
+def short_busy_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Give up on a held lock after 0.2 s, not 10 s (the lock itself is real)."""
+    monkeypatch.setattr(store_module, "BUSY_TIMEOUT_MS", 200)
+
+
+@contextmanager
+def write_lock_held(path: Path) -> Iterator[None]:
+    """Another connection holding the write lock, as a second quizzer mid-review does."""
+    other = sqlite3.connect(path, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        yield
+        other.execute("ROLLBACK")
+    finally:
+        other.close()
+
+
+@pytest.mark.usefixtures("short_busy_timeout")
+def test_a_review_while_another_process_holds_the_lock_is_one_clear_error(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "reviews.sqlite3"
+    with open_store(path) as store:
+        with write_lock_held(path), pytest.raises(DatabaseBusy) as caught:
+            review(store, KEY, Grade.GOOD, NOON)
+        assert str(caught.value) == (
+            f"{path}: another quizzer is using the review database; try again"
+        )
+        assert isinstance(caught.value, QuizzerError)
+        # Nothing was half-written, and once the lock is free the same store takes the review.
+        assert store.review_count() == 0
+        review(store, KEY, Grade.GOOD, NOON)
+        assert store.review_count() == 1
+
+
+@pytest.mark.usefixtures("short_busy_timeout")
+def test_opening_while_another_process_holds_the_lock_is_one_clear_error(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "reviews.sqlite3"
+    with open_store(path):
+        pass
+    with write_lock_held(path), pytest.raises(DatabaseBusy, match="another quizzer is using"):
+        connect(path)
+
+
+@pytest.mark.usefixtures("short_busy_timeout")
+def test_stats_while_the_database_is_locked_exits_2_with_one_line(runner: CliRunner) -> None:
+    path = paths.database_path()
+    with open_store(path):
+        pass
+    with write_lock_held(path):
+        result = runner.invoke(cli, ["stats"])
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"Error: {path}: another quizzer is using the review database; try again\n"
+    )
 
 
 WRITER = textwrap.dedent(
