@@ -268,3 +268,97 @@ def test_internal_errors_are_one_line_and_debug_shows_the_traceback(
     )
     debug = runner.invoke(cli, ["--debug", "list", "--deck", str(deck), "--json"])
     assert debug.exit_code == 1 and "Traceback" in debug.output and "a bug" in debug.output
+
+
+# --- deck text, paths and error text are shown as written, never read as rich markup ---
+
+MARKUP_DECK = '''\
+deck = "demo"
+section = "S [/bold]"
+
+[[card]]
+id = "close"
+front = "A closing tag [/red] in the front"
+back = "print(1)"
+kind = "predict"
+program = "print(1)"
+output = "2"
+'''
+
+BRACKETS_DECK = '''\
+deck = "demo"
+section = "Queues [advanced]"
+
+[[card]]
+id = "queue"
+front = "Make a queue"
+back = "q = asyncio.Queue()"
+note = "See [bold]the docs[/bold]"
+'''
+
+
+@pytest.fixture
+def markup_deck(tmp_path: Path) -> Path:
+    folder = tmp_path / "markup"
+    write_deck(folder, "s.toml", MARKUP_DECK)
+    write_deck(folder, "queues.toml", BRACKETS_DECK)
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("args", "shown"),
+    [
+        (["sections"], ["S [/bold]", "Queues [advanced]"]),
+        (["list"], ["S [/bold]", "Queues [advanced]", "A closing tag [/red] in the front"]),
+        (["show", "close"], ["S [/bold]", "A closing tag [/red] in the front"]),
+        (["show", "queue"], ["Queues [advanced]", "See [bold]the docs[/bold]"]),
+        (["stats"], ["S [/bold]", "Queues [advanced]"]),
+        (["verify"], ["S [/bold]"]),  # the failures table: the predict card prints 1, not 2
+    ],
+)
+def test_brackets_in_deck_text_are_shown_as_written(runner: CliRunner, markup_deck: Path,
+                                                    args: list[str],
+                                                    shown: list[str]) -> None:  # fmt: skip
+    result = runner.invoke(cli, [*args, "--deck", str(markup_deck)])
+    assert result.exit_code == (1 if args == ["verify"] else 0), result.output
+    for text in shown:
+        assert text in result.output
+
+
+def test_doctor_shows_a_data_folder_with_brackets(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = tmp_path / "h[" / "x]"
+    monkeypatch.setenv("QUIZZER_HOME", str(home))
+    result = runner.invoke(cli, ["doctor"])
+    assert "internal error" not in result.output
+    assert result.exit_code in (0, 1) and f"data folder   {home}" in result.output
+
+
+@pytest.mark.parametrize("command", [["verify"], ["run", "-"], ["study"], ["test", "numbers"]])
+def test_the_unsandboxed_warning_is_one_line_as_written(runner: CliRunner, deck: Path,
+                                                        monkeypatch: pytest.MonkeyPatch,
+                                                        command: list[str]) -> None:  # fmt: skip
+    from quizzer import sandbox
+    from quizzer.sandbox.bwrap import Found
+
+    # bwrap's own error text names its path, which may hold brackets.
+    monkeypatch.delenv("QUIZZER_SANDBOX", raising=False)
+    monkeypatch.setattr(sandbox, "find_bwrap", lambda: Found(None, "/opt/b[/x]/bwrap: failed"))
+    args = [*command] if command[0] == "run" else [*command, "--deck", str(deck)]
+    result = runner.invoke(cli, args, input="print(6 * 7)\n" if command[0] == "run" else "q\n")
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    assert warnings == ["warning: card programs are not sandboxed (/opt/b[/x]/bwrap: failed)"]
+
+
+@pytest.mark.parametrize("name", ["run", "doctor"])
+def test_commands_that_read_no_deck_do_not_load_the_deck_loader(name: str) -> None:
+    import subprocess
+    import sys
+
+    probe = ("import sys\nfrom quizzer.cli import cli\ntry:\n    cli([sys.argv[1], '--help'])\n"
+             "except SystemExit:\n    pass\nprint('quizzer.deck' in sys.modules)")  # fmt: skip
+    done = subprocess.run([sys.executable, "-c", probe, name], capture_output=True, text=True,
+                          check=True)  # fmt: skip
+    assert done.stdout.strip().splitlines()[-1] == "False"

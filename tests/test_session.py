@@ -17,7 +17,7 @@ from quizzer.prompts import Command
 from quizzer.schedule import Grade, Phase, Scheduler
 from quizzer.session import StudySession, StudySummary, due_queue, judge_answer, record_grade
 from quizzer.store import Key, Record, Store, open_store
-from quizzer.ui.text import format_interval
+from quizzer.ui.text import format_duration, format_interval
 
 SCHEDULER = Scheduler(fuzzing=False)
 
@@ -329,3 +329,10 @@ def test_another_session_grading_the_same_card_is_not_lost(tmp_path: Path, store
 )  # fmt: skip
 def test_intervals_are_shown_short_and_rounded(seconds: float, shown: str) -> None:
     assert format_interval(timedelta(seconds=seconds)) == shown
+
+
+@pytest.mark.parametrize(
+    ("seconds", "shown"), [(0, "0s"), (59.4, "59s"), (59.6, "1m 00s"), (187, "3m 07s")]
+)
+def test_session_durations_read_as_minutes_and_seconds(seconds: float, shown: str) -> None:
+    assert format_duration(seconds) == shown

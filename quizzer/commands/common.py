@@ -11,7 +11,6 @@ from typing import Any, TypeVar
 import click
 
 from quizzer import paths
-from quizzer.deck import load_decks
 from quizzer.model import Card, Deck
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -39,6 +38,9 @@ def deck_roots(deck_path: Path | None) -> list[Path]:
 
 def selected_decks(deck_path: Path | None) -> list[Deck]:
     """Load the decks a command works on (see `deck_roots`)."""
+    # Imported here, so that commands which read no deck (run, doctor) do not load the loader.
+    from quizzer.deck import load_decks
+
     return load_decks(deck_roots(deck_path))
 
 
@@ -55,6 +57,14 @@ def warn_if_unsandboxed() -> None:
     if warning:
         # Off: the reason can hold paths or error text that rich would read as markup.
         render.error_console().print(warning, style="yellow", markup=False)
+
+
+def start_sandbox() -> None:
+    """Warn when programs run unsandboxed, and let the sandbox warm up while the user reads."""
+    from quizzer import sandbox
+
+    warn_if_unsandboxed()
+    sandbox.warm_up()  # the fork server starts in the background while the first card shows
 
 
 def echo_json(data: object) -> None:

@@ -25,7 +25,9 @@ def doctor(as_json: bool) -> None:
 
         out = render.console()
         sandboxed = info["bwrap"] is not None
-        out.print(f"isolation     {info['isolation']}", style="green" if sandboxed else "red")
+        # markup=False: paths and error text (a QUIZZER_HOME of /tmp/h[/x]) are not rich markup.
+        out.print(f"isolation     {info['isolation']}", style="green" if sandboxed else "red",
+                  markup=False)  # fmt: skip
         rows = [
             ("why", info["reason"]),
             ("runner", info["runner"]),
@@ -35,6 +37,6 @@ def doctor(as_json: bool) -> None:
             ("data folder", info["data_dir"]),
         ]
         for label, value in rows:
-            out.print(f"{label:<13} {value}", soft_wrap=True)
+            out.print(f"{label:<13} {value}", soft_wrap=True, markup=False)
     if info["bwrap"] is None:
         raise click.exceptions.Exit(1)

@@ -8,8 +8,13 @@ from typing import TYPE_CHECKING
 import click
 
 from quizzer import paths
-from quizzer.commands.common import all_cards, deck_option, echo_json, selected_decks
-from quizzer.commands.study import start_sandbox
+from quizzer.commands.common import (
+    all_cards,
+    deck_option,
+    echo_json,
+    selected_decks,
+    start_sandbox,
+)
 from quizzer.deck import cards_in_section
 
 if TYPE_CHECKING:
@@ -53,7 +58,7 @@ def test(section: str, deck_path: Path | None, count: int | None, shuffle: bool,
         rng.shuffle(cards)
     cards = cards[:count]
     ui = open_prompts(to_stderr=as_json)
-    start_sandbox(ui)
+    start_sandbox()
     with ExitStack() as stack:
         recorder = None
         if record:
@@ -70,9 +75,10 @@ def test(section: str, deck_path: Path | None, count: int | None, shuffle: bool,
 
 def result_lines(result: TestResult) -> list[str]:
     """The score, the time, and each missed card with its right answer."""
-    minutes, seconds = divmod(round(result.seconds), 60)
-    took = f"{minutes}m {seconds:02d}s" if minutes else f"{seconds}s"
+    from quizzer.ui.text import format_duration
+
     answered = len(result.answers)
+    took = format_duration(result.seconds)
     lines = [f"Score: {result.right}/{answered} ({result.percent:.0f}%) in {took}."]
     if result.stopped:
         lines.append(f"Stopped after {answered} of {result.total} cards.")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from quizzer.commands.common import echo_json, json_option
+from quizzer.commands.common import echo_json, json_option, warn_if_unsandboxed
 from quizzer.errors import QuizzerError
 from quizzer.model import Verdict
 
@@ -33,15 +33,14 @@ def run(file: Path, timeout: float, as_json: bool) -> None:
     from quizzer import sandbox
 
     source = _read_source(file)
+    if not as_json:
+        warn_if_unsandboxed()  # before the program runs, so it does not land after its output
     result = sandbox.run_program(source, timeout=timeout)
     if as_json:
         echo_json(result.to_dict())
     else:
         from quizzer.ui import render
 
-        warning = render.isolation_warning(result.isolation)
-        if warning:
-            render.error_console().print(warning, style="yellow")
         render.console().print(render.run_report(result))
     if result.verdict != Verdict.OK:
         raise click.exceptions.Exit(1)

@@ -9,11 +9,16 @@ from typing import TYPE_CHECKING
 import click
 
 from quizzer import paths
-from quizzer.commands.common import deck_option, echo_json, json_option, selected_decks
+from quizzer.commands.common import (
+    deck_option,
+    echo_json,
+    json_option,
+    selected_decks,
+    start_sandbox,
+)
 from quizzer.deck import cards_in_section
 
 if TYPE_CHECKING:
-    from quizzer.prompts import Prompts
     from quizzer.session import StudySummary
 
 
@@ -45,7 +50,7 @@ def study(deck_path: Path | None, section: str | None, limit: int | None, new_pe
 
     cards = cards_in_section(selected_decks(deck_path), section)
     ui = open_prompts(to_stderr=as_json)
-    start_sandbox(ui)
+    start_sandbox()
     with open_store(paths.database_path()) as store:
         scheduler = Scheduler(desired_retention(store, retention))
         session = StudySession(cards, store, scheduler, ui, limit=limit, new_per_day=new_per_day)
@@ -72,43 +77,19 @@ def stats(deck_path: Path | None, as_json: bool) -> None:
     if as_json:
         echo_json(report.to_dict())
         return
-    from rich.table import Table
-
     from quizzer.ui import render
 
-    total = report.total
-    out = render.console()
-    out.print(f"{total.cards} cards: {total.new} new, {total.learning} learning, "
-              f"{total.review} in review. {report.review_rows} reviews in all.")  # fmt: skip
-    out.print(f"Due today: {total.due}. True retention, last 30 days: "
-              f"{_percent(total.retention)}.")  # fmt: skip
-    days = "  ".join(f"{day.astimezone():%a} {due}" for day, due in report.forecast)
-    out.print(f"Due in the next days: {days}")
-    table = Table("section", "deck", "new", "learning", "review", "due today", "reviews",
-                  "retention", box=None, header_style="bold")  # fmt: skip
-    for deck, section, counts in report.sections:
-        numbers = (counts.new, counts.learning, counts.review, counts.due, counts.reviews)
-        table.add_row(section, deck, *map(str, numbers), _percent(counts.retention))
-    out.print(table)
-
-
-def start_sandbox(ui: Prompts) -> None:
-    """Warn when programs run unsandboxed, and let the sandbox warm up while the user reads."""
-    from quizzer import sandbox
-    from quizzer.ui import render
-
-    warning = render.isolation_warning(sandbox.isolation())
-    if warning:
-        render.error_console().print(warning, style="yellow", markup=False)
-    sandbox.warm_up()  # the fork server starts in the background while the first card shows
+    render.console().print(render.stats_report(report))
 
 
 def summary_lines(summary: StudySummary, now: datetime) -> list[str]:
     """The end-of-session summary, as lines of text."""
+    from quizzer.ui.text import format_duration
+
     lines = []
     if summary.reviewed or summary.stopped:
         lines.append(f"Reviewed {summary.reviewed} card{'s' * (summary.reviewed != 1)}, "
-                     f"{summary.right} right, in {_duration(summary.seconds)}.")  # fmt: skip
+                     f"{summary.right} right, in {format_duration(summary.seconds)}.")  # fmt: skip
         if summary.left:
             lines.append(f"{summary.left} left for later.")
     else:
@@ -130,11 +111,3 @@ def describe_due(due: datetime, now: datetime) -> str:
     when = f"{local:%H:%M}" if due - now < timedelta(hours=20) else f"{local:%a %d %b %H:%M}"
     return f"in {format_interval(due - now)} ({when})"
 
-
-def _duration(seconds: float) -> str:
-    minutes, rest = divmod(round(seconds), 60)
-    return f"{minutes}m {rest:02d}s" if minutes else f"{rest}s"
-
-
-def _percent(value: float | None) -> str:
-    return "-" if value is None else f"{value:.0%}"

@@ -6,7 +6,13 @@ from pathlib import Path
 
 import click
 
-from quizzer.commands.common import deck_option, echo_json, json_option, selected_decks
+from quizzer.commands.common import (
+    deck_option,
+    echo_json,
+    json_option,
+    selected_decks,
+    warn_if_unsandboxed,
+)
 from quizzer.deck import cards_in_section
 
 
@@ -33,11 +39,9 @@ def verify(deck_path: Path | None, section: str | None, jobs: int | None, as_jso
     if as_json:
         checks = verify_cards(cards, jobs=jobs)
     else:
-        from quizzer.ui import progress, render
+        from quizzer.ui import progress
 
-        warning = render.isolation_warning(isolation)
-        if warning:
-            render.error_console().print(warning, style="yellow")
+        warn_if_unsandboxed()
         with progress.bar("Verifying", total=len(cards)) as advance:
             checks = verify_cards(cards, jobs=jobs, progress=lambda check: advance())
     failed = [check for check in checks if not check.ok]

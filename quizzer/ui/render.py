@@ -1,4 +1,8 @@
-"""Rich renderings of cards, runs and check results, shared by the commands."""
+"""Rich renderings of cards, runs, check results and stats, shared by the commands.
+
+Deck text, paths and program output are never read as rich markup: they go in as Text, so a
+section called "Queues [advanced]" shows as written.
+"""
 
 from __future__ import annotations
 
@@ -13,8 +17,10 @@ from rich.table import Table
 from rich.text import Text
 
 from quizzer.model import Card, Run, Verdict
+from quizzer.ui.text import format_percent
 
 if TYPE_CHECKING:
+    from quizzer.session import Stats
     from quizzer.verify import Check
 
 _console: Console | None = None
@@ -56,8 +62,13 @@ def card_panel(card: Card, *, answer: bool = True) -> Panel:
             parts += [Text("\nNote", style="yellow bold"), Text(card.note)]
         if card.source and card.source.strip() != card.back.strip():
             parts += [Text("\nThe sheet writes", style="dim bold"), code(card.source)]
-    title = f"{card.deck} · {card.section} · {card.id}"
-    return Panel(Group(*parts), title=title, subtitle=str(card.kind), title_align="left")
+    return Panel(Group(*parts), title=card_title(card), subtitle=Text(str(card.kind)),
+                 title_align="left")  # fmt: skip
+
+
+def card_title(card: Card) -> Text:
+    """'deck · section · id', as plain text."""
+    return Text(f"{card.deck} · {card.section} · {card.id}")
 
 
 def card_rows(cards: Sequence[Card], out: Console) -> str:
@@ -90,10 +101,31 @@ def card_rows(cards: Sequence[Card], out: Console) -> str:
 
 
 def sections_table(rows: Sequence[tuple[str, str, int]]) -> Table:
+    """(deck, section, card count) rows as a table."""
     table = Table("section", "cards", "deck", box=None, header_style="bold")
     for deck, name, count in rows:
-        table.add_row(name, str(count), deck)
+        table.add_row(Text(name), str(count), Text(deck))
     return table
+
+
+def stats_report(report: Stats) -> Group:
+    """What `quizzer stats` prints: the totals, the days ahead, and a table of sections."""
+    total = report.total
+    days = "  ".join(f"{day.astimezone():%a} {due}" for day, due in report.forecast)
+    table = Table("section", "deck", "new", "learning", "review", "due today", "reviews",
+                  "retention", box=None, header_style="bold")  # fmt: skip
+    for deck, section, counts in report.sections:
+        numbers = (counts.new, counts.learning, counts.review, counts.due, counts.reviews)
+        table.add_row(Text(section), Text(deck), *map(str, numbers),
+                      format_percent(counts.retention))  # fmt: skip
+    return Group(
+        Text(f"{total.cards} cards: {total.new} new, {total.learning} learning, "
+             f"{total.review} in review. {report.review_rows} reviews in all."),
+        Text(f"Due today: {total.due}. True retention, last 30 days: "
+             f"{format_percent(total.retention)}."),
+        Text(f"Due in the next days: {days}"),
+        table,
+    )  # fmt: skip
 
 
 def verdict_text(verdict: Verdict | None) -> Text:
@@ -123,7 +155,8 @@ def failures_table(checks: Sequence[Check]) -> Table:
     table = Table("card", "section", "verdict", "detail", box=None, header_style="bold")
     for check in checks:
         detail = Syntax(check.detail, "diff", theme="ansi_dark", background_color="default")
-        table.add_row(check.card.id, check.card.section, verdict_text(check.verdict), detail)
+        table.add_row(Text(check.card.id), Text(check.card.section), verdict_text(check.verdict),
+                      detail)  # fmt: skip
     return table
 
 

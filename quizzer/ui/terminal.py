@@ -51,9 +51,8 @@ class TerminalPrompts:
                       render.code(program_with_slot(card))]  # fmt: skip
         elif card.kind == Kind.PREDICT and card.program:
             parts += [Text("\nWhat does this print?", style="dim"), render.code(card.program)]
-        title = f"{card.deck} · {card.section} · {card.id}"
-        self.console.print(Panel(Group(*parts), title=title, subtitle=str(card.kind),
-                                 title_align="left"))  # fmt: skip
+        self.console.print(Panel(Group(*parts), title=render.card_title(card),
+                                 subtitle=Text(str(card.kind)), title_align="left"))  # fmt: skip
 
     def wait_reveal(self) -> Command | None:
         line = questionary.text(

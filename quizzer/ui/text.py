@@ -7,9 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from quizzer.model import ANSWER_SLOT, Card
-from quizzer.prompts import GradeOption
+
+if TYPE_CHECKING:
+    from quizzer.prompts import GradeOption
 
 SLOT_MARK = "▶ your code here"
 
