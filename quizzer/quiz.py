@@ -17,7 +17,7 @@ from quizzer.model import Card
 from quizzer.prompts import Command, Judgement, Position, Prompts
 from quizzer.schedule import Grade, Scheduler, utc_now
 from quizzer.session import Clock, judge_answer, record_grade, runs_answers
-from quizzer.store import Key, Record, Store
+from quizzer.store import Key, Record, StaleRecord, Store
 
 CHOICES = 4  # the right answer and up to three distractors
 MIN_DISTRACTORS = 2  # fewer than this and the card is self-graded
@@ -204,9 +204,14 @@ def _undo(answers: list[tuple[Answer, int | None]], ui: Prompts,
     if not answers:
         ui.notice("Nothing to undo yet.")
         return
-    answer, review_id = answers.pop()
+    answer, review_id = answers[-1]
     if recorder is not None and review_id is not None:
-        recorder.undo(answer.card, review_id)
+        try:
+            recorder.undo(answer.card, review_id)
+        except StaleRecord as error:  # another session reviewed the card since: keep the answer
+            ui.notice(str(error))
+            return
+    answers.pop()
     ui.notice(f"Undone: the answer to {answer.card.id!r}; here it is again.")
 
 

@@ -265,6 +265,31 @@ def test_record_turns_answers_into_reviews(cards: dict[tuple[str, str], Card],
     assert record is not None and record.state == scheduler.review(None, Grade.GOOD, now)
 
 
+def test_undo_of_an_answer_reviewed_elsewhere_meanwhile_keeps_it(
+    cards: dict[tuple[str, str], Card], store: Store
+) -> None:
+    scheduler = Scheduler(fuzzing=False)
+    test_cards = aio(cards, "get", "put", "join")
+    recorder = Recorder(store, scheduler, test_cards)
+
+    def another_session_reviews_get_then_undo(card: Card, choices: list[str]) -> Command:
+        with open_store(store.path) as other:
+            before = other.record(("aio", "get"))
+            after = scheduler.review(before.state if before else None, Grade.EASY, FakeClock().now)
+            other.record_review(("aio", "get"), before, after, Grade.EASY, FakeClock().now)
+        return Command.UNDO
+
+    ui, result = take(test_cards, list(cards.values()), pick_right,
+                      another_session_reviews_get_then_undo, pick_right, Command.QUIT,
+                      recorder=recorder)  # fmt: skip
+    assert [(a.card.id, a.right) for a in result.answers] == [("get", True), ("put", True)]
+    assert ui.notices == ["card aio/get was reviewed again since; not undone"]
+    assert [card.id for card, _ in ui.shown] == ["get", "put", "put", "join"]
+    with closing(sqlite3.connect(store.path)) as connection:
+        rows = connection.execute("SELECT card_id, grade FROM review ORDER BY id")
+        assert list(rows) == [("get", Grade.GOOD), ("get", Grade.EASY), ("put", Grade.GOOD)]
+
+
 # -- the command -------------------------------------------------------------------------------
 
 
