@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from quizzer.model import Card
@@ -94,7 +94,8 @@ def distractors(card: Card, pool: Sequence[Card], count: int = CHOICES - 1) -> l
     (whitespace aside) nor to each other."""
     seen = {_normal(card.back)}
     candidates = [other for other in pool if other.deck == card.deck and other.key != card.key]
-    candidates.sort(key=lambda other: _likeness(card, other), reverse=True)  # stable
+    likeness = _likeness_to(card)
+    candidates.sort(key=likeness, reverse=True)  # stable
     found: list[str] = []
     for other in candidates:
         back = _normal(other.back)
@@ -215,13 +216,19 @@ def _undo(answers: list[tuple[Answer, int | None]], ui: Prompts,
     ui.notice(f"Undone: the answer to {answer.card.id!r}; here it is again.")
 
 
-def _likeness(card: Card, other: Card) -> tuple[bool, float, float]:
-    """How alike two cards' answers are: same section first, then shared calls, then words."""
-    return (
-        other.section == card.section,
-        _overlap(_calls(card.back), _calls(other.back)),
-        _overlap(_words(card.back), _words(other.back)),
-    )
+def _likeness_to(card: Card) -> Callable[[Card], tuple[bool, float, float]]:
+    """How alike another card's answer is to `card`'s: same section first, then shared calls,
+    then shared words. `card`'s calls and words are found once, not once per candidate."""
+    calls, words = _calls(card.back), _words(card.back)
+
+    def likeness(other: Card) -> tuple[bool, float, float]:
+        return (
+            other.section == card.section,
+            _overlap(calls, _calls(other.back)),
+            _overlap(words, _words(other.back)),
+        )
+
+    return likeness
 
 
 def _calls(code: str) -> set[str]:

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from conftest import write_deck
 from fake_ui import ENTER, INTERRUPT, FakeClock, FakeUI
 
-from quizzer import paths
+from quizzer import paths, quiz
 from quizzer.cli import cli
 from quizzer.deck import load_decks
 from quizzer.model import Card
@@ -204,6 +204,17 @@ def test_distractors_leave_out_answers_of_a_very_different_size(
     assert "line one" not in "".join(distractors(cards[("aio", "sleep")], list(cards.values()),
                                                  count=20))  # fmt: skip
     assert distractors(cards[("aio", "lonely-poem")], list(cards.values())) == []
+
+
+def test_distractors_read_each_answer_once(cards: dict[tuple[str, str], Card],
+                                           monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    read: list[str] = []
+    calls = quiz._calls
+    monkeypatch.setattr(quiz, "_calls", lambda code: read.append(code) or calls(code))
+    card = cards[("aio", "get")]
+    candidates = [other for other in cards.values() if other.deck == "aio" and other != card]
+    distractors(card, list(cards.values()))
+    assert sorted(read) == sorted([card.back] + [other.back for other in candidates])
 
 
 def test_a_test_is_scored_and_lists_what_was_missed(cards: dict[tuple[str, str], Card]) -> None:
