@@ -67,7 +67,8 @@ class Prompts(Protocol):
     """What the engines need from a user interface.
 
     Every prompt returns a Command when the user typed `u` or `q`; Enter alone always moves on
-    (reveal, accept the suggestion). Ctrl-C raises KeyboardInterrupt, which the engines catch.
+    (reveal, accept the suggestion). End of input (Ctrl-D) is Command.QUIT; Ctrl-C raises
+    KeyboardInterrupt, which the engines catch.
     """
 
     def notice(self, text: str) -> None:

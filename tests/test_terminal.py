@@ -202,3 +202,30 @@ def test_a_scored_test_in_the_terminal(terminals: list[Terminal], tmp_path: Path
     assert "Score: 2/3 (67%)" in screen and "EXIT=0" in screen
     assert "Missed:" in screen and "empty-list: Make an empty list" in screen
     assert not paths.database_path().exists()  # a test leaves the study schedule alone
+
+
+def test_ctrl_d_ends_a_study_session_like_q(terminals: list[Terminal], tmp_path: Path,
+                                            deck: Path) -> None:  # fmt: skip
+    term = quizzer(terminals, tmp_path, "study", "--deck", str(deck))
+    term.wait_for("Enter: show the answer")
+    term.press("Enter")
+    term.wait_for("Grade")
+    term.press("Enter")  # Good
+    term.wait_for("› Your code")
+    term.press("C-d")  # at an empty code prompt: end of input
+    screen = term.wait_for("EXIT=")
+    assert "Reviewed 1 card, 1 right" in screen and "2 left for later" in screen
+    assert "EXIT=0" in screen and "internal error" not in screen and "Traceback" not in screen
+    assert review_rows() == [("empty-list", 3)]
+
+
+def test_ctrl_d_stops_a_test_with_the_partial_score(terminals: list[Terminal], tmp_path: Path,
+                                                    deck: Path) -> None:  # fmt: skip
+    term = quizzer(terminals, tmp_path, "test", "basic", "--deck", str(deck), "--no-shuffle")
+    term.wait_for("Which one is it?")
+    term.press("Enter")  # show me
+    term.wait_for("› Your code")
+    term.press("C-d")
+    screen = term.wait_for("EXIT=")
+    assert "Score: 0/1" in screen and "Stopped after 1 of 3 cards." in screen
+    assert "EXIT=0" in screen and "internal error" not in screen and "Traceback" not in screen

@@ -55,9 +55,11 @@ class TerminalPrompts:
                                  subtitle=Text(str(card.kind)), title_align="left"))  # fmt: skip
 
     def wait_reveal(self) -> Command | None:
-        line = questionary.text(
+        line = _ask(questionary.text(
             "Enter: show the answer · u: undo · q: quit", qmark="›", **self._prompt_options
-        ).unsafe_ask()
+        ))  # fmt: skip
+        if isinstance(line, Command):
+            return line
         return _COMMANDS.get(str(line).strip().lower())
 
     def read_answer(self, card: Card) -> str | Command:
@@ -71,7 +73,10 @@ class TerminalPrompts:
             key_bindings=_submit_on_empty_line(),
             **self._prompt_options,
         )
-        text = str(question.unsafe_ask()).rstrip()
+        answer = _ask(question)
+        if isinstance(answer, Command):
+            return answer
+        text = str(answer).rstrip()
         command = _COMMANDS.get(text.strip().lower())
         return command if command is not None and "\n" not in text else text
 
@@ -104,7 +109,7 @@ class TerminalPrompts:
             for o in options
         ]
         default = next(choice for choice in choices if choice.value == suggested)
-        answer = questionary.select(
+        answer = _ask(questionary.select(
             "Grade",
             choices=[*choices, *_command_choices()],
             default=default,
@@ -112,7 +117,7 @@ class TerminalPrompts:
             qmark="›",
             instruction=f"(1-4 or arrows, then Enter; Enter alone: {suggested.label})",
             **self._prompt_options,
-        ).unsafe_ask()
+        ))
         return answer if isinstance(answer, Command) else Grade(answer)
 
     def choose_answer(self, card: Card, choices: Sequence[str]) -> int | Command | None:
@@ -121,7 +126,7 @@ class TerminalPrompts:
         picks = [questionary.Choice(str(number), value=number - 1, shortcut_key=str(number))
                  for number in range(1, len(choices) + 1)]  # fmt: skip
         show_me = questionary.Choice("show me", value=_SHOW_ME, shortcut_key="s")
-        answer = questionary.select(
+        answer = _ask(questionary.select(
             "Which one is it?",
             choices=[show_me, *picks, *_command_choices()],
             default=show_me,
@@ -129,14 +134,14 @@ class TerminalPrompts:
             qmark="›",
             instruction=f"(1-{len(choices)} or arrows, then Enter; Enter alone: show me)",
             **self._prompt_options,
-        ).unsafe_ask()
+        ))
         if answer == _SHOW_ME:
             return None
         return answer if isinstance(answer, Command) else int(answer)
 
     def confirm_right(self) -> bool | Command:
         yes = questionary.Choice("yes", value=True, shortcut_key="y")
-        answer = questionary.select(
+        answer = _ask(questionary.select(
             "Did you know it?",
             choices=[
                 yes, questionary.Choice("no", value=False, shortcut_key="n"), *_command_choices()
@@ -146,8 +151,19 @@ class TerminalPrompts:
             qmark="›",
             instruction="(y/n, then Enter; Enter alone: yes)",
             **self._prompt_options,
-        ).unsafe_ask()
+        ))
         return answer if isinstance(answer, Command) else bool(answer)
+
+
+def _ask(question: questionary.Question) -> Any:
+    """The answer, or Command.QUIT for Ctrl-D (end of input), as the plain UI takes it.
+
+    Ctrl-C is left to raise KeyboardInterrupt, which the engines catch.
+    """
+    try:
+        return question.unsafe_ask()
+    except EOFError:
+        return Command.QUIT
 
 
 def _command_choices() -> list[questionary.Choice]:
