@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -19,6 +20,7 @@ from quizzer.errors import QuizzerError
 from quizzer.model import Verdict
 from quizzer.sandbox import MIB, Limits, bwrap
 from quizzer.sandbox.limits import verdict_from_status
+from quizzer.sandbox.process import run_fresh
 
 HAVE_BWRAP = bwrap.find_bwrap().path is not None
 SANDBOXED = ["bwrap", "forkserver"]
@@ -189,10 +191,34 @@ def test_file_size_limit(any_mode: str) -> None:
     assert "File too large" in run.stderr
 
 
-def test_cpu_limit(any_mode: str) -> None:
+def test_reaching_the_cpu_limit_is_a_timeout(any_mode: str) -> None:
     run = sandbox.run_program("while True:\n    pass", limits=Limits(cpu_seconds=1, timeout=20))
-    assert run.verdict == Verdict.KILLED
+    assert run.verdict == Verdict.TIMEOUT
     assert run.exit_code == -24  # SIGXCPU
+
+
+def test_the_cpu_limit_follows_the_wall_clock_timeout(any_mode: str) -> None:
+    # A fixed CPU limit below a long timeout (a deck's, or run --timeout) would end a busy
+    # program before its time: the limit is one second past the wall clock, rounded up.
+    source = "import resource\nprint(*resource.getrlimit(resource.RLIMIT_CPU))"
+    assert sandbox.run_program(source, timeout=15).stdout == "16 17\n"
+    assert sandbox.run_program(source, timeout=0.5).stdout == "2 3\n"
+    assert Limits(cpu_seconds=4).cpu_limit(15) == 4
+
+
+def test_a_runner_that_cannot_start_leaks_no_descriptor(tmp_path: Path) -> None:
+    missing = str(tmp_path / "no-such-bwrap")
+
+    def start() -> None:
+        with pytest.raises(FileNotFoundError):
+            run_fresh("print(1)", wall=5, limits=sandbox.DEFAULT_LIMITS, files=None,
+                      bwrap=missing, isolation="bwrap")  # fmt: skip
+
+    start()  # once first: what is made once per process (root's user namespace) is made
+    before = sorted(Path("/proc/self/fd").iterdir())
+    for _ in range(5):
+        start()
+    assert sorted(Path("/proc/self/fd").iterdir()) == before
 
 
 @pytest.mark.skipif(not HAVE_BWRAP, reason="only a user namespace makes the process limit hold")
@@ -223,6 +249,7 @@ def test_verdict_from_status() -> None:
     assert verdict_from_status(97 << 8) == (Verdict.MEMORY, 97)
     assert verdict_from_status(9) == (Verdict.KILLED, -9)
     assert verdict_from_status(11) == (Verdict.MEMORY, -11)
+    assert verdict_from_status(signal.SIGXCPU) == (Verdict.TIMEOUT, -signal.SIGXCPU)
 
 
 # --- which isolation is in force ---

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -164,6 +165,33 @@ def test_a_dead_server_is_replaced(monkeypatch: pytest.MonkeyPatch) -> None:
     # ... and soon a new server serves again.
     assert run("print('again')").stdout == "again\n"
     assert server_pid() != old
+
+
+def descendants(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in map(int, (task / "children").read_text().split()):
+            found += [child, *descendants(child)]
+    return found
+
+
+def test_a_server_gone_while_it_reads_a_request_is_a_server_error() -> None:
+    serving = server()
+    assert serving.wait_ready() is None
+    python = launcher_command()[0].encode()
+    interpreter = next(pid for pid in descendants(server_pid())
+                       if Path(f"/proc/{pid}/cmdline").read_bytes().startswith(python + b"\0"))
+    os.kill(interpreter, signal.SIGSTOP)  # it takes no more requests: the next one waits
+    big = "x = 1\n" * 1_000_000  # more than a socket buffer holds: sending it waits for a reader
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        sent = pool.submit(serving.run, big, wall=5.0, limits=sandbox.DEFAULT_LIMITS, files=None,
+                           isolation="bwrap")  # fmt: skip
+        time.sleep(0.5)  # the request's fds are queued to the stopped server
+        forkserver.forget_server(serving)  # the server dies, and the queued request with it
+        with pytest.raises(forkserver.ServerError, match="dropped the request"):
+            sent.result(timeout=30)
+    # The next program gets a new server.
+    assert run("print('served again')").stdout == "served again\n"
 
 
 def test_warm_up_starts_the_server_in_the_background() -> None:

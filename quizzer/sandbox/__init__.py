@@ -124,7 +124,7 @@ def report() -> dict[str, object]:
     """What `quizzer doctor` shows about the sandbox: isolation and why, bwrap, runner, Python."""
     import platform
 
-    bwrap = bwrap_path() if mode() == "none" or find_bwrap().path else None
+    bwrap = None if mode() == "none" else find_bwrap().path
     runner = "unsandboxed processes"
     if bwrap:
         runner = "a fresh bwrap sandbox per program"

@@ -122,7 +122,7 @@ class ForkServer:
         err_read, err_write = os.pipe()
         ctl, ctl_child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         request = marshal.dumps({
-            "source": source, "files": dict(files or {}), "limits": limits.rlimits(),
+            "source": source, "files": dict(files or {}), "limits": limits.rlimits(wall),
             "wall": wall, "tmp_bytes": limits.tmp_bytes,
         })  # fmt: skip
         try:
@@ -135,7 +135,10 @@ class ForkServer:
                 ctl_child.close()
                 os.close(out_write)
                 os.close(err_write)
-            ctl.sendall(struct.pack("!Q", len(request)) + request)
+            try:
+                ctl.sendall(struct.pack("!Q", len(request)) + request)
+            except OSError as error:  # the supervisor (or the whole server) died meanwhile
+                raise ServerError(f"the fork server dropped the request ({error})") from error
             stdout, stderr, ended = collect_output(
                 out_read, err_read, started + wall, limits.output_bytes
             )

@@ -35,9 +35,10 @@ def launcher_command() -> tuple[str, ...]:
     return (card_python(), "-I", "-S", "-c", Path(inside.__file__).read_text(encoding="utf-8"))
 
 
-def request_bytes(source: str, files: dict[str, str] | None, limits: Limits) -> bytes:
+def request_bytes(source: str, files: dict[str, str] | None, limits: Limits,
+                  wall: float) -> bytes:  # fmt: skip
     """The request the launcher reads: the program, its extra files, the limits."""
-    request = {"source": source, "files": dict(files or {}), "limits": limits.rlimits()}
+    request = {"source": source, "files": dict(files or {}), "limits": limits.rlimits(wall)}
     return marshal.dumps(request)
 
 
@@ -48,37 +49,40 @@ def run_fresh(source: str, *, wall: float, limits: Limits, files: dict[str, str]
     # Under bwrap the program's folder is the sandbox's private /tmp; bare, a host temp dir.
     folder = nullcontext(None) if bwrap else tempfile.TemporaryDirectory(prefix="quizzer-run-")
     with _request_file() as request, folder as workdir:
-        request.write(request_bytes(source, files, limits))
+        request.write(request_bytes(source, files, limits, wall))
         request.seek(0)
         status_read, status_write = os.pipe()
-        sandbox = SandboxCommand(bwrap, tmp_bytes=limits.tmp_bytes) if bwrap else None
-        flags = sandbox.launcher_flags if sandbox else "reap"
-        command = [*launcher_command(), "run", str(status_write), flags]
-        try:
-            process = subprocess.Popen(
-                sandbox.argv(command) if sandbox else command,
-                cwd=workdir,
-                env={"PATH": "/usr/bin:/bin", "TMPDIR": workdir} if workdir else {},
-                stdin=request,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                pass_fds=(status_write, *(sandbox.fds if sandbox else ())),
-                start_new_session=True,
-            )
-        finally:
-            os.close(status_write)
-            if sandbox:
-                sandbox.close()
-        init = sandbox.watch_init(STOP_GRACE) if sandbox else None
-        try:
-            with os.fdopen(status_read, "rb") as status_pipe:
+        sandbox: SandboxCommand | None = None
+        init: int | None = None
+        # Every fd made here is closed on every path, a failed start included.
+        with os.fdopen(status_read, "rb") as status_pipe:
+            try:
+                try:
+                    sandbox = SandboxCommand(bwrap, tmp_bytes=limits.tmp_bytes) if bwrap else None
+                    flags = sandbox.launcher_flags if sandbox else "reap"
+                    command = [*launcher_command(), "run", str(status_write), flags]
+                    process = subprocess.Popen(
+                        sandbox.argv(command) if sandbox else command,
+                        cwd=workdir,
+                        env={"PATH": "/usr/bin:/bin", "TMPDIR": workdir} if workdir else {},
+                        stdin=request,
+                        stdout=subprocess.PIPE,
+                        stderr=subprocess.PIPE,
+                        pass_fds=(status_write, *(sandbox.fds if sandbox else ())),
+                        start_new_session=True,
+                    )
+                finally:
+                    os.close(status_write)
+                    if sandbox:
+                        sandbox.close()
+                init = sandbox.watch_init(STOP_GRACE) if sandbox else None
                 return _finish(process, status_pipe.fileno(), started, wall, limits, isolation,
                                init)  # fmt: skip
-        finally:
-            if sandbox:
-                os.close(sandbox.info_read)
-            if init is not None:
-                os.close(init)
+            finally:
+                if sandbox:
+                    os.close(sandbox.info_read)
+                if init is not None:
+                    os.close(init)
 
 
 def _request_file() -> BinaryIO:
