@@ -51,11 +51,6 @@ class DeckTarget:
     def is_file(self) -> bool:
         return self.path.is_file()
 
-    @property
-    def folder(self) -> Path:
-        """The folder holding the deck's lock (the deck folder, or the section file's folder)."""
-        return self.path.parent if self.is_file else self.path
-
     def section_names(self) -> list[str]:
         return [section.name for section in self.deck.sections] if self.deck else []
 
@@ -116,40 +111,23 @@ def section_file_name(section: str, folder: Path) -> str:
     return name
 
 
-def deck_path_or_own(path: Path | None) -> tuple[Path, bool]:
-    """The deck path to write to (`path`, or the user's own deck) and whether it is the own one."""
-    if path is None:
-        return paths.own_deck_dir(), True
-    return path, False
-
-
 def find_target(path: Path | None) -> DeckTarget:
     """Load what the deck at `path` (default: the user's own deck) holds now.
 
     Refuses the built-in deck, and a deck whose files do not load.
     """
-    path, own = deck_path_or_own(path)
-    refuse_builtin(path)
-    if path.is_file():
-        deck = load_deck(path)
-        return DeckTarget(path, deck.name, deck)
-    if path.exists() and not path.is_dir():
-        raise QuizzerError(f"{path}: not a deck folder or TOML file")
-    if path.is_dir() and any(path.rglob("*.toml")):
-        deck = load_deck(path)
-        return DeckTarget(path, deck.name, deck)
-    if path.suffix == ".toml":
-        raise QuizzerError(f"{path}: no such deck file (pass a folder to start a new deck)")
-    return DeckTarget(path, OWN_DECK_NAME if own else path.resolve().name, None)
+    return _load_target(*_writable_path(path))
 
 
 def refuse_builtin(path: Path) -> None:
-    """Raise when `path` is the built-in deck or inside it: it is never written."""
+    """Raise when `path` is the built-in deck or inside it, also through a symlink: it is never
+    written."""
     builtin = paths.builtin_deck_dir().resolve()
     resolved = path.resolve()
     if resolved == builtin or builtin in resolved.parents:
+        through = "" if path.absolute() == resolved else f" (a link to {resolved})"
         raise QuizzerError(
-            f"{path}: the built-in deck is read-only; add cards to your own deck "
+            f"{path}{through}: the built-in deck is read-only; add cards to your own deck "
             "(leave out --deck) or to another deck folder"
         )
 
@@ -160,18 +138,34 @@ def add_card(path: Path | None, section: str, table: Mapping[str, Any]) -> Added
     Without an "id", the card gets a slug of its front, unique in the deck. A new section gets a
     file of its own. Nothing is written unless the whole resulting deck loads.
     """
-    path, _own = deck_path_or_own(path)
-    refuse_builtin(path)
+    path, own = _writable_path(path)
     if path.is_file():
         folder = path.parent
-    elif path.suffix == ".toml":
-        raise QuizzerError(f"{path}: no such deck file (pass a folder to start a new deck)")
     else:
         folder = path
         _make_folder(folder)
     with deck_lock(folder):
-        target = find_target(path)
-        return _add_locked(target, section, dict(table))
+        return _add_locked(_load_target(path, own), section, dict(table))
+
+
+def _writable_path(path: Path | None) -> tuple[Path, bool]:
+    """The deck path to write to (`path`, else the user's own deck) and whether it is the own
+    one; raises unless it is a deck file or a folder (new or not) outside the built-in deck."""
+    own = path is None
+    path = paths.own_deck_dir() if path is None else path
+    refuse_builtin(path)
+    if path.exists() and not (path.is_file() or path.is_dir()):
+        raise QuizzerError(f"{path}: not a deck folder or TOML file")
+    if not path.exists() and path.suffix == ".toml":
+        raise QuizzerError(f"{path}: no such deck file (pass a folder to start a new deck)")
+    return path, own
+
+
+def _load_target(path: Path, own: bool) -> DeckTarget:
+    if path.is_file() or (path.is_dir() and any(path.rglob("*.toml"))):
+        deck = load_deck(path)
+        return DeckTarget(path, deck.name, deck)
+    return DeckTarget(path, OWN_DECK_NAME if own else path.resolve().name, None)
 
 
 @contextlib.contextmanager
@@ -298,6 +292,7 @@ def _add_locked(target: DeckTarget, section: str, table: dict[str, Any]) -> Adde
 def _write_checked(target: DeckTarget, file: Path, data: bytes, mode: int, card_id: str) -> Card:
     """Write `data` to `file` atomically, once the deck with it in place loads; the new card."""
     real_file = file.resolve()  # a symlinked deck file stays a symlink: its target is replaced
+    refuse_builtin(file)  # ... unless that target is in the built-in deck
     folder = real_file.parent
     try:
         fd, temp_name = tempfile.mkstemp(prefix=f".{real_file.name}.", suffix=".tmp", dir=folder)

@@ -567,3 +567,47 @@ def test_a_symlinked_deck_file_stays_a_symlink(runner: CliRunner, tmp_path: Path
     assert real.read_text().startswith(ODD_DECK)
     assert [card.id for card in load_deck(tmp_path / "deck").cards] == ["sum", "f"]
     assert sorted(p.name for p in real.parent.iterdir()) == ["basics.toml"]
+
+
+@pytest.fixture
+def builtin_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy standing in for the built-in deck, so that a failing test cannot damage the real
+    one in the checkout."""
+    copy = tmp_path / "builtin-cards"
+    shutil.copytree(paths.builtin_deck_dir(), copy)
+    monkeypatch.setattr(paths, "builtin_deck_dir", lambda: copy)
+    return copy
+
+
+@pytest.mark.parametrize("link", ["file", "folder"])
+def test_a_link_into_the_builtin_deck_is_never_written_through(
+    runner: CliRunner, home: Path, builtin_copy: Path, link: str
+) -> None:
+    own = paths.own_deck_dir()
+    if link == "file":  # the user's deck holds a section of the built-in deck by a symlink
+        own.mkdir(parents=True)
+        own.joinpath("03-task.toml").symlink_to(builtin_copy / "03-task.toml")
+        linked = builtin_copy / "03-task.toml"
+    else:  # or the user's deck folder is a symlink to the built-in deck
+        own.parent.mkdir(parents=True)
+        own.symlink_to(builtin_copy, target_is_directory=True)
+        linked = builtin_copy
+    before = _tree_digest(builtin_copy)
+    result = runner.invoke(cli, ["add", "--section", "Task", "--front", "F", "--back", "1",
+                                 "--no-verify"])  # fmt: skip
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1
+    assert "the built-in deck is read-only" in result.stderr
+    assert f"(a link to {linked})" in result.stderr
+    assert _tree_digest(builtin_copy) == before
+    assert not (builtin_copy / deck_writer.LOCK_NAME).exists()
+
+
+def test_a_special_file_as_deck_is_one_line(runner: CliRunner, tmp_path: Path) -> None:
+    fifo = tmp_path / "deck.toml"
+    os.mkfifo(fifo)
+    result = runner.invoke(cli, ["add", "--deck", str(fifo), "--section", "S", "--front", "F",
+                                 "--back", "1", "--no-verify"])  # fmt: skip
+    assert (result.exit_code, result.stderr) == (
+        2, f"Error: {fifo}: not a deck folder or TOML file\n"
+    )
