@@ -18,8 +18,9 @@ import pytest
 from click.testing import CliRunner
 from conftest import write_deck
 
-from quizzer import deck_writer, paths
+from quizzer import deck_writer, paths, sandbox
 from quizzer.cli import cli
+from quizzer.commands import add as add_command
 from quizzer.deck import load_deck
 from quizzer.errors import QuizzerError
 
@@ -611,3 +612,48 @@ def test_a_special_file_as_deck_is_one_line(runner: CliRunner, tmp_path: Path) -
     assert (result.exit_code, result.stderr) == (
         2, f"Error: {fifo}: not a deck folder or TOML file\n"
     )
+
+
+def test_add_warns_when_the_card_runs_unsandboxed(
+    runner: CliRunner, deck: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(sandbox.MODE_ENV, "none")  # a plain print: safe to run unsandboxed
+    result = runner.invoke(cli, gather_args(deck, "--output", "[1, 2]"))
+    assert result.exit_code == 0, result.output
+    assert result.stderr.startswith("warning: card programs are not sandboxed (")
+    # Nothing runs with --no-verify and every field given: nothing to warn of.
+    quiet = runner.invoke(cli, gather_args(deck, "--output", "[1, 2]", "--id", "quiet",
+                                           "--no-verify"))  # fmt: skip
+    assert quiet.exit_code == 0, quiet.output
+    assert "not sandboxed" not in quiet.stderr
+
+
+def test_add_under_the_sandbox_does_not_warn(runner: CliRunner, deck: Path) -> None:
+    if sandbox.isolation() != "bwrap":
+        pytest.skip(f"no sandbox here: {sandbox.isolation()}")
+    result = runner.invoke(cli, gather_args(deck, "--output", "[1, 2]"))
+    assert (result.exit_code, result.stderr) == (0, ""), result.output
+
+
+def test_add_command_leaves_the_questions_to_the_ui() -> None:
+    # The command decides what to ask and checks the card; quizzer.ui.add_prompts asks.
+    assert "questionary" not in Path(add_command.__file__).read_text(encoding="utf-8")
+
+
+@pytest.mark.terminal
+def test_the_card_is_checked_before_its_preview_is_offered(deck: Path) -> None:
+    before = snapshot(deck)
+    child = _spawn_add(["--deck", str(deck), "--section", "Basics", "--kind", "recall",
+                        "--id", "sum", "--tag", "t"], None)  # fmt: skip
+    child.expect("Front")
+    child.send("Another sum" + ENTER)
+    child.expect("Back")
+    child.send("1 + 2" + ENTER)
+    child.expect("Add a program")
+    child.send("n")
+    # The id is taken: said at once, not after the card was shown and saving confirmed.
+    assert child.expect(["Save this card", "duplicate id 'sum'"]) == 1
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 2
+    assert snapshot(deck) == before

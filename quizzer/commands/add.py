@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
-import os
-import re
 import sys
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from quizzer.commands.common import echo_json, json_option
+from quizzer.commands.common import echo_json, json_option, warn_if_unsandboxed
 from quizzer.errors import QuizzerError
-from quizzer.model import ANSWER_SLOT, Card, Kind, Match, Verdict
+from quizzer.model import ANSWER_SLOT, Kind, Match, Run, Verdict
 
 if TYPE_CHECKING:
     from quizzer.deck_writer import DeckTarget
-    from quizzer.model import Run
     from quizzer.verify import Check
 
-EDITOR_NOTE = "# quizzer:"  # lines of the editor's template that are removed afterwards
 _WRITE_TEMPLATE = f"""\
 import asyncio
 
@@ -41,12 +37,6 @@ async def main():
 
 asyncio.run(main())
 """
-_KIND_TITLES = {
-    Kind.RECALL: "recall: shown, recalled and graded by you",
-    Kind.WRITE: "write: the answer is code, run inside a program and judged by its output",
-    Kind.PREDICT: "predict: say what a program prints",
-}
-_NEW_SECTION = "+ a new section"
 
 
 @dataclass
@@ -137,24 +127,33 @@ def add(deck_path: Path | None, section: str | None, front: str | None, back: st
         section = target.section_names()[0]
     fields = CardFields(section, front, back, Kind(kind) if kind else None, card_id,
                         list(tags), program, output, Match(match))  # fmt: skip
-    missing = fields.missing()
-    if missing:
-        if not sys.stdin.isatty():
-            raise QuizzerError(
-                f"missing {', '.join(missing)} (stdin is not a terminal, so nothing can be asked)"
-            )
-        try:
+    interactive = bool(fields.missing())
+    if interactive and not sys.stdin.isatty():
+        raise QuizzerError(
+            f"missing {', '.join(fields.missing())} (stdin is not a terminal, so nothing can be"
+            " asked)"
+        )
+    if interactive or not no_verify:  # the card's program may run: to show or to check it
+        warn_if_unsandboxed()
+    try:
+        if interactive:
             ask_fields(fields, target)
-        except EOFError:  # Ctrl-D at a prompt: the same as Ctrl-C, nothing is saved
-            raise click.Abort from None
-    assert fields.section is not None
-    table, _existing = deck_writer.check_addition(target, fields.section, fields.table())
+        assert fields.section is not None
+        table, existing = deck_writer.check_addition(target, fields.section, fields.table())
+        card = card_from_table(table, target.name, existing or fields.section.strip())
+        if interactive:
+            from quizzer.ui import add_prompts
+
+            if not add_prompts.confirm_card(card):
+                raise click.Abort
+    except EOFError:  # Ctrl-D at a prompt: the same as Ctrl-C, nothing is saved
+        raise click.Abort from None
 
     warning = "saved without running the card (--no-verify); `quizzer verify` will check it"
     if not no_verify:
         from quizzer.verify import check_card
 
-        check = check_card(card_from_table(table, target.name, fields.section))
+        check = check_card(card)
         if not check.ok:
             refuse(check)
         warning = f"saved without running it here: the card {check.detail}" if (
@@ -195,25 +194,22 @@ def refuse(check: Check) -> None:
 
 
 def ask_fields(fields: CardFields, target: DeckTarget) -> None:
-    """Ask in the terminal for every field not given as an option, then confirm the card."""
-    import questionary
-
-    from quizzer.ui import render
+    """Ask in the terminal for every field not given as an option."""
+    from quizzer.ui import add_prompts as ask
 
     if fields.section is None:
-        fields.section = _ask_section(target.section_names())
+        fields.section = ask.choose_section(target.section_names())
     if fields.kind is None:
-        choices = [questionary.Choice(text, value=str(kind)) for kind, text in _KIND_TITLES.items()]
-        fields.kind = Kind(questionary.select("Kind of card", choices=choices).unsafe_ask())
+        fields.kind = ask.choose_kind()
     if fields.front is None:
-        fields.front = _ask_line("Front (the question)")
+        fields.front = ask.ask_line("Front (the question)")
     if fields.back is None and fields.kind != Kind.PREDICT:
         write = fields.kind == Kind.WRITE
-        fields.back = _ask_line("The answer: code that replaces {{answer}}" if write else "Back")
+        fields.back = ask.ask_line("The answer: code that replaces {{answer}}" if write else "Back")
     if fields.program is None and (
         fields.kind != Kind.RECALL
-        or questionary.confirm("Add a program that uses the answer?", default=False).unsafe_ask()
-    ):  # fmt: skip
+        or ask.confirm("Add a program that uses the answer?", default=False)
+    ):
         fields.program = _template(fields.kind)
         if fields.output is None:
             fields.output = _ask_program_and_output(fields, edit_first=True)
@@ -222,120 +218,60 @@ def ask_fields(fields: CardFields, target: DeckTarget) -> None:
     elif fields.program is not None and fields.output is None:
         fields.output = _ask_program_and_output(fields, edit_first=False)
     if fields.back is None:  # a predict card: its answer is what the program prints
-        fields.back = questionary.text(
-            "Back (what the user should answer)", default=fields.output or "", multiline=True,
-            instruction="(Esc then Enter to finish)",
-        ).unsafe_ask()  # fmt: skip
+        fields.back = ask.ask_text("Back (what the user should answer)",
+                                   default=fields.output or "")  # fmt: skip
     if not fields.tags:
-        typed = questionary.text("Tags (optional; spaces or commas between)").unsafe_ask()
-        fields.tags = [tag for tag in re.split(r"[,\s]+", typed) if tag]
-    preview = _preview(fields, target.name)
-    if fields.card_id is None:
-        from quizzer.deck_writer import slugify, unique_id
-
-        taken = [card.id for card in target.deck.cards] if target.deck else []
-        preview = replace(preview, id=unique_id(slugify(preview.front), taken))
-    render.console().print(render.card_panel(preview))
-    if not questionary.confirm("Save this card?", default=True).unsafe_ask():
-        raise click.Abort
-
-
-def _ask_section(names: list[str]) -> str:
-    import questionary
-
-    if names:
-        chosen: str = questionary.select("Section", choices=[*names, _NEW_SECTION]).unsafe_ask()
-        if chosen != _NEW_SECTION:
-            return chosen
-    return _ask_line("Name of the new section")
-
-
-def _ask_line(message: str, default: str = "") -> str:
-    import questionary
-
-    answer: str = questionary.text(
-        message, default=default, validate=lambda text: bool(text.strip()) or "Must not be empty"
-    ).unsafe_ask()
-    return answer.strip()
+        fields.tags = ask.ask_tags()
 
 
 def _ask_program_and_output(fields: CardFields, *, edit_first: bool) -> str:
     """Have the program written (or fixed) until it runs; return the output the user accepts."""
-    import questionary
-
-    from quizzer.ui import render
+    from quizzer.ui import add_prompts as ask
 
     assert fields.kind is not None and fields.program is not None
     if edit_first:
         fields.program = _ask_program(fields.kind, fields.program)
     while True:
         run = _run_card_program(fields)
-        render.console().print(render.run_report(run))
+        ask.show_run(run)
         if run.verdict == Verdict.OK:
             break
-        again = questionary.confirm("The program failed. Edit it again?", default=True)
-        if not again.unsafe_ask():
+        if not ask.confirm("The program failed. Edit it again?", default=True):
             raise click.Abort
         fields.program = _ask_program(fields.kind, fields.program)
     printed = _output_value(run.stdout)
-    if questionary.confirm("Use what it printed as the card's output?", default=True).unsafe_ask():
+    if ask.confirm("Use what it printed as the card's output?", default=True):
         return printed
-    edited: str = questionary.text(
-        "Expected output", default=printed, multiline=True,
-        instruction="(Esc then Enter to finish)",
-    ).unsafe_ask()  # fmt: skip
-    return edited
+    return ask.ask_text("Expected output", default=printed)
 
 
 def _ask_program(kind: Kind, program: str) -> str:
     """Edit `program` until it fits the kind of card ({{answer}} where it belongs)."""
     from quizzer.deck import card_problems
+    from quizzer.ui import add_prompts as ask
 
     while True:
-        program = _edit_code("The card's program", program, kind)
+        program = ask.edit_code("The card's program", program, kind)
         placeholder = {"id": "new", "front": "-", "back": "-", "kind": str(kind),
                        "program": program, "output": ""}  # fmt: skip
         problems = card_problems(placeholder)
         if not problems:
             return program
-        click.echo(f"The program does not fit a {kind} card: {'; '.join(problems)}", err=True)
-
-
-def _edit_code(message: str, code: str, kind: Kind) -> str:
-    """Multi-line code, typed in $VISUAL/$EDITOR when one is set, else in a multi-line prompt."""
-    if os.environ.get("VISUAL") or os.environ.get("EDITOR"):
-        where = f"Put {ANSWER_SLOT} alone on the line where the answer goes." if (
-            kind != Kind.PREDICT) else "The user will be asked what it prints."  # fmt: skip
-        header = f"{EDITOR_NOTE} {message}. {where}\n{EDITOR_NOTE} These lines are removed.\n"
-        edited = click.edit(header + code, extension=".py", require_save=False)
-        lines = (edited or "").splitlines()
-        body = "\n".join(line for line in lines if not line.startswith(EDITOR_NOTE))
-        return body.strip("\n") + "\n"
-    import questionary
-
-    typed: str = questionary.text(
-        message, default=code, multiline=True, instruction="(Esc then Enter to finish)"
-    ).unsafe_ask()
-    return typed.strip("\n") + "\n"
+        ask.tell(f"The program does not fit a {kind} card: {'; '.join(problems)}")
 
 
 def _run_card_program(fields: CardFields) -> Run:
     """Run the card's program in the sandbox, with its answer in place, as verify would."""
+    from quizzer.deck import card_from_table
     from quizzer.verify import judge_program
 
-    card = _preview(fields, "new")
+    # The card so far: a predict card's back (and every card's id) is not known yet.
+    draft = {**fields.table(), "id": fields.card_id or "new", "front": fields.front or "",
+             "back": fields.back or ""}  # fmt: skip
+    card = card_from_table(draft, "new", fields.section or "")
     check = judge_program(card, card.back)
     assert check.run is not None
     return check.run
-
-
-def _preview(fields: CardFields, deck: str) -> Card:
-    return Card(
-        deck=deck, section=fields.section or "", id=fields.card_id or "new",
-        front=fields.front or "", back=fields.back or "", kind=fields.kind or Kind.RECALL,
-        tags=tuple(fields.tags), program=fields.program, output=fields.output,
-        match=fields.match,
-    )  # fmt: skip
 
 
 def _output_value(stdout: str) -> str:

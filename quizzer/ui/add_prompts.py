@@ -1,0 +1,95 @@
+"""The questions `quizzer add` asks in a terminal (questionary and $EDITOR), and what it shows.
+
+Which field is asked when, and running or checking the card, is the command's (commands/add.py);
+this module only asks and shows. Every question raises KeyboardInterrupt on Ctrl-C and EOFError
+on Ctrl-D, as questionary's unsafe_ask does.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+import click
+import questionary
+
+from quizzer.model import ANSWER_SLOT, Card, Kind, Run
+from quizzer.ui import render
+
+EDITOR_NOTE = "# quizzer:"  # lines of the editor's template that are removed afterwards
+MULTILINE_HINT = "(Esc then Enter to finish)"
+NEW_SECTION = "+ a new section"
+KIND_TITLES = {
+    Kind.RECALL: "recall: shown, recalled and graded by you",
+    Kind.WRITE: "write: the answer is code, run inside a program and judged by its output",
+    Kind.PREDICT: "predict: say what a program prints",
+}
+
+
+def choose_section(names: list[str]) -> str:
+    """One of the deck's sections, or the name of a new one."""
+    if names:
+        chosen: str = questionary.select("Section", choices=[*names, NEW_SECTION]).unsafe_ask()
+        if chosen != NEW_SECTION:
+            return chosen
+    return ask_line("Name of the new section")
+
+
+def choose_kind() -> Kind:
+    choices = [questionary.Choice(text, value=str(kind)) for kind, text in KIND_TITLES.items()]
+    return Kind(questionary.select("Kind of card", choices=choices).unsafe_ask())
+
+
+def ask_line(message: str, default: str = "") -> str:
+    """One line of text that is not blank, stripped."""
+    answer: str = questionary.text(
+        message, default=default, validate=lambda text: bool(text.strip()) or "Must not be empty"
+    ).unsafe_ask()
+    return answer.strip()
+
+
+def ask_text(message: str, default: str = "") -> str:
+    """Text of any number of lines, as typed."""
+    typed: str = questionary.text(
+        message, default=default, multiline=True, instruction=MULTILINE_HINT
+    ).unsafe_ask()
+    return typed
+
+
+def ask_tags() -> list[str]:
+    typed: str = questionary.text("Tags (optional; spaces or commas between)").unsafe_ask()
+    return [tag for tag in re.split(r"[,\s]+", typed) if tag]
+
+
+def confirm(message: str, *, default: bool) -> bool:
+    answer: bool = questionary.confirm(message, default=default).unsafe_ask()
+    return answer
+
+
+def edit_code(message: str, code: str, kind: Kind) -> str:
+    """Multi-line code, typed in $VISUAL/$EDITOR when one is set, else in a multi-line prompt."""
+    if os.environ.get("VISUAL") or os.environ.get("EDITOR"):
+        where = f"Put {ANSWER_SLOT} alone on the line where the answer goes." if (
+            kind != Kind.PREDICT) else "The user will be asked what it prints."  # fmt: skip
+        header = f"{EDITOR_NOTE} {message}. {where}\n{EDITOR_NOTE} These lines are removed.\n"
+        edited = click.edit(header + code, extension=".py", require_save=False)
+        lines = (edited or "").splitlines()
+        body = "\n".join(line for line in lines if not line.startswith(EDITOR_NOTE))
+        return body.strip("\n") + "\n"
+    return ask_text(message, default=code).strip("\n") + "\n"
+
+
+def show_run(run: Run) -> None:
+    """What the card's program did: its output, or how it failed."""
+    render.console().print(render.run_report(run))
+
+
+def tell(message: str) -> None:
+    """A line for the user that is not a question (on stderr, as plain text)."""
+    click.echo(message, err=True)
+
+
+def confirm_card(card: Card) -> bool:
+    """Show the card as it will be saved; whether to save it."""
+    render.console().print(render.card_panel(card))
+    return confirm("Save this card?", default=True)
