@@ -16,7 +16,7 @@ from quizzer import sandbox, verify
 from quizzer.model import Card, Kind, Verdict
 from quizzer.prompts import Command, GradeOption, Judgement, Position, Prompts
 from quizzer.schedule import DEFAULT_RETENTION, CardState, Grade, Phase, Scheduler, utc_now
-from quizzer.store import Key, Record, StaleRecord, Store
+from quizzer.store import DatabaseBusy, Key, Record, StaleRecord, Store
 
 Clock = Callable[[], datetime]
 DEFAULT_NEW_PER_DAY = 20
@@ -164,6 +164,10 @@ class StudySession:
                 self._queue.popleft()
                 self._done.append(step)
         except KeyboardInterrupt:
+            stopped = True
+        except DatabaseBusy as error:
+            # Every grade before this one is saved; end with the summary, not a lost session.
+            self.ui.notice(f"{error} (the grade of the card on screen was not saved)")
             stopped = True
         return StudySummary(
             reviewed=len(self._done),

@@ -336,3 +336,29 @@ def test_intervals_are_shown_short_and_rounded(seconds: float, shown: str) -> No
 )
 def test_session_durations_read_as_minutes_and_seconds(seconds: float, shown: str) -> None:
     assert format_duration(seconds) == shown
+
+
+def test_a_database_locked_by_another_quizzer_ends_the_session_with_its_summary(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+
+    import quizzer.store as store_module
+
+    monkeypatch.setattr(store_module, "BUSY_TIMEOUT_MS", 200)  # give up after 0.2 s, not 10 s
+    cards = recall_cards(tmp_path, "a", "b")
+    path = tmp_path / "locked.sqlite3"
+    with open_store(path) as store:
+        other = sqlite3.connect(path, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")  # a second quizzer, mid-review, holds the write lock
+        try:
+            ui, summary = study(cards, store, ENTER, ENTER)
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+        assert store.review_count() == 0
+    assert summary.stopped and summary.reviewed == 0 and summary.left == 2
+    assert ui.notices == [
+        f"{path}: another quizzer is using the review database; try again"
+        " (the grade of the card on screen was not saved)"
+    ]
