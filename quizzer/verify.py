@@ -17,10 +17,23 @@ from dataclasses import dataclass
 from quizzer import sandbox
 from quizzer.model import ANSWER_SLOT, Card, Kind, Match, Run, Verdict
 
+REGEX_TIMEOUT = 3.0  # seconds a deck's regex may take to match one output, in the sandbox
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]+")
 _TASK_NAME = re.compile(r"\bTask-\d+\b")
 _SPECIFIER = re.compile(r"\s*(>=|<=|==|!=|>|<)\s*([\d.]+)\s*")
 _TOP_LEVEL_AWAIT = ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
+# Matches a deck's regex against an output: a pattern can backtrack for ever, so it runs in
+# the sandbox like any other deck code. Pattern and text come in as files, never as source.
+_REGEX_PROGRAM = """\
+import re
+
+with open("pattern.txt", encoding="utf-8") as file:
+    pattern = file.read()
+with open("text.txt", encoding="utf-8") as file:
+    text = file.read()
+print("match" if re.fullmatch(pattern, text, re.DOTALL) else "no match")
+"""
+
 
 
 @dataclass(frozen=True)
@@ -58,7 +71,10 @@ def normalize_output(text: str, normalizers: Iterable[str]) -> str:
 
 def outputs_match(expected: str, actual: str, rule: Match = Match.EXACT,
                   normalizers: Iterable[str] = ()) -> bool:  # fmt: skip
-    """Whether `actual` output satisfies `expected` under `rule`."""
+    """Whether `actual` output satisfies `expected` under `rule`.
+
+    Pure for every rule but regex, whose pattern (deck content) is matched in the sandbox.
+    """
     normalizers = tuple(normalizers)
     expected = normalize_output(expected, normalizers)
     actual = normalize_output(actual, normalizers)
@@ -70,7 +86,17 @@ def outputs_match(expected: str, actual: str, rule: Match = Match.EXACT,
     if rule == Match.ELLIPSIS:
         checker = doctest.OutputChecker()
         return checker.check_output("\n".join(want) + "\n", "\n".join(got) + "\n", doctest.ELLIPSIS)
-    return re.fullmatch(expected.strip(), "\n".join(got), re.DOTALL) is not None
+    return regex_fullmatch(expected.strip(), "\n".join(got))
+
+
+def regex_fullmatch(pattern: str, text: str) -> bool:
+    """Whether `pattern` matches all of `text` (dot matches newlines), matched in the sandbox.
+
+    A pattern that is invalid or does not finish within REGEX_TIMEOUT matches nothing.
+    """
+    files = {"pattern.txt": _utf8(pattern), "text.txt": _utf8(text)}
+    run = sandbox.run_program(_REGEX_PROGRAM, timeout=REGEX_TIMEOUT, files=files)
+    return run.verdict == Verdict.OK and run.stdout.strip() == "match"
 
 
 def output_diff(expected: str, actual: str) -> str:
@@ -186,6 +212,11 @@ def verify_cards(cards: Sequence[Card], *, jobs: int | None = None,
 
 def _lines(text: str) -> list[str]:
     return [line.rstrip() for line in text.rstrip().splitlines()]
+
+
+def _utf8(text: str) -> str:
+    """`text` with anything UTF-8 cannot hold (lone surrogates) replaced, so it can be a file."""
+    return text.encode("utf-8", "replace").decode("utf-8")
 
 
 def _last_line(text: str) -> str:

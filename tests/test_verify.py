@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from quizzer import verify
 from quizzer.model import Card, Kind, Match, Verdict
 from quizzer.verify import (
     check_card,
@@ -143,3 +144,26 @@ def test_verify_cards_keeps_deck_order_and_reports_progress() -> None:
 
 def test_output_diff_is_unified() -> None:
     assert output_diff("a\nb", "a\nc").splitlines()[-2:] == ["-b", "+c"]
+
+
+REGEX_CARD = make_card(kind=Kind.PREDICT, program="print('a' * 40 + 'b')", output="(a|aa)+",
+                       match=Match.REGEX)  # fmt: skip
+
+
+def test_a_catastrophic_deck_regex_cannot_hang_quizzer(monkeypatch: pytest.MonkeyPatch) -> None:
+    # In-process, this pattern against this output backtracks for longer than anyone waits.
+    monkeypatch.setattr(verify, "REGEX_TIMEOUT", 1.0)
+    assert not outputs_match("(a|aa)+", "a" * 40 + "b", Match.REGEX)
+    check = judge_program(REGEX_CARD, "")
+    assert not check.ok and check.verdict == Verdict.OK and "-(a|aa)+" in check.detail
+    assert not judge_prediction(REGEX_CARD, "a" * 40 + "b", "a" * 41)
+
+
+def test_regex_rules_are_matched_in_the_sandbox_with_the_deck_semantics() -> None:
+    assert outputs_match("took \\d+ ms\n.*done", "took 3 ms\nstill\ndone\n", Match.REGEX)
+    assert not outputs_match("took", "took 3 ms", Match.REGEX)  # the whole output must match
+    assert not outputs_match("(unclosed", "(unclosed", Match.REGEX)  # invalid: matches nothing
+    assert outputs_match("caf\u00e9 \\?", "caf\u00e9 ?", Match.REGEX)  # text survives the trip
+    card = make_card(kind=Kind.PREDICT, program="print(12)", output="\\d+", match=Match.REGEX)
+    assert judge_program(card, "").ok
+    assert judge_prediction(card, "99", "12\n") and not judge_prediction(card, "x", "12\n")
