@@ -28,6 +28,10 @@ CARD_KEYS = {
     "id", "front", "back", "kind", "tags", "program", "output", "match", "normalize",
     "requires-python", "timeout", "note", "source",
 }  # fmt: skip
+STRING_KEYS = (
+    "id", "front", "back", "kind", "match", "program", "output", "note", "source",
+    "requires-python",
+)  # fmt: skip
 ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 SPECIFIER_PATTERN = re.compile(r"\s*(>=|<=|==|!=|>|<)\s*(\d+)(?:\.(\d+))?(?:\.(\d+))?\s*")
 _CARD_HEADER = re.compile(r"^[ \t]*\[\[[ \t]*card[ \t]*\]\]", re.MULTILINE)
@@ -233,7 +237,7 @@ def _card_table_problems(table: dict[str, Any]) -> list[tuple[str | None, str]]:
     for key in ("id", "front", "back"):
         if key not in table:
             found.append((None, f"missing {key!r}"))
-    for key in ("id", "front", "back", "program", "output", "note", "source", "requires-python"):
+    for key in STRING_KEYS:  # kind and match too: a list there is unhashable, not just unknown
         if key in table and not isinstance(table[key], str):
             found.append((key, f"{key!r} must be a string"))
     if found:
@@ -249,6 +253,10 @@ def _card_table_problems(table: dict[str, Any]) -> list[tuple[str | None, str]]:
     match = table.get("match", Match.EXACT)
     if match not in set(Match):
         found.append(("match", f"unknown match rule {match!r} (expected {_choices(Match)})"))
+    elif match == Match.REGEX and "output" in table:
+        problem = _regex_problem(table["output"])
+        if problem:
+            found.append(("output", problem))
     for key, allowed in (("tags", None), ("normalize", NORMALIZERS)):
         value = table.get(key, [])
         if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
@@ -284,6 +292,17 @@ def _card_table_problems(table: dict[str, Any]) -> list[tuple[str | None, str]]:
     if kind == Kind.RECALL and slot and "output" not in table:
         found.append((None, "a card whose program has {{answer}} needs an output"))
     return found
+
+
+def _regex_problem(output: str) -> str | None:
+    """Why a regex card's output is not a usable pattern, or None (flags as verify matches)."""
+    try:
+        re.compile(output.strip(), re.DOTALL)
+    except re.error as error:
+        return f"'output' is not a valid regex: {error}"
+    except (RecursionError, OverflowError, MemoryError):
+        return "'output' is too large or too deeply nested a regex"
+    return None
 
 
 def _deck_problems(deck: Deck) -> list[str]:

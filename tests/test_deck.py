@@ -97,6 +97,14 @@ def test_sections_load_in_file_name_order_and_group_by_deck(tmp_path: Path) -> N
          "is not like '>=3.12'"),
         ('id = "x"\nfront = "F"\nback = "b"\nkind = "write"\noutput = "1"\n'
          'program = "x = {{answer}}"\n', 10, "must stand alone on its line"),
+        ('id = "x"\nfront = "F"\nback = "b"\nkind = ["write"]\n', 8, "'kind' must be a string"),
+        ('id = "x"\nfront = "F"\nback = "b"\nmatch = {a = 1}\n', 8, "'match' must be a string"),
+        ('id = "x"\nfront = "F"\nback = "b"\noutput = "(unclosed"\nmatch = "regex"\n', 8,
+         "'output' is not a valid regex: missing ), unterminated subpattern"),
+        ('id = "x"\nfront = "F"\nback = "b"\nmatch = "regex"\noutput = "a{99999999999}"\n', 9,
+         "'output' is too large or too deeply nested a regex"),
+        (f'id = "x"\nfront = "F"\nback = "b"\nmatch = "regex"\noutput = "{"(" * 10**5}a'
+         f'{")" * 10**5}"\n', 9, "'output' is too large or too deeply nested a regex"),
     ],
 )
 def test_schema_problem_is_reported_at_its_line(
