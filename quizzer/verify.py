@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from quizzer import sandbox
 from quizzer.model import ANSWER_SLOT, Card, Kind, Match, Run, Verdict
 
+MAX_DIFF_LINES = 2000  # difflib is quadratic: beyond this many lines a diff takes seconds
 REGEX_TIMEOUT = 3.0  # seconds a deck's regex may take to match one output, in the sandbox
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]+")
 _TASK_NAME = re.compile(r"\bTask-\d+\b")
@@ -100,11 +101,15 @@ def regex_fullmatch(pattern: str, text: str) -> bool:
 
 
 def output_diff(expected: str, actual: str) -> str:
-    """A unified diff from the expected output to the actual one."""
-    diff = difflib.unified_diff(
-        _lines(expected), _lines(actual), "expected", "actual", lineterm="", n=2
-    )
-    return "\n".join(diff)
+    """A unified diff from the expected output to the actual one (of the first lines only)."""
+    want, got = _lines(expected), _lines(actual)
+    diff = "\n".join(difflib.unified_diff(
+        want[:MAX_DIFF_LINES], got[:MAX_DIFF_LINES], "expected", "actual", lineterm="", n=2
+    ))  # fmt: skip
+    if max(len(want), len(got)) > MAX_DIFF_LINES:
+        note = f"(diff truncated: only the first {MAX_DIFF_LINES} lines of each are compared)"
+        diff = f"{diff}\n{note}" if diff else note
+    return diff
 
 
 def fill_program(program: str, answer: str) -> str:
@@ -128,6 +133,8 @@ def compile_problem(code: str) -> str | None:
         return f"line {error.lineno}: {error.msg}" if error.lineno else error.msg
     except ValueError as error:  # for instance a NUL byte in the code
         return str(error)
+    except (RecursionError, MemoryError):  # the compiler's own limits: 'a.' * 300000
+        return "too deeply nested to compile"
     return None
 
 

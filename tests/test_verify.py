@@ -7,6 +7,7 @@ import pytest
 from quizzer import verify
 from quizzer.model import Card, Kind, Match, Verdict
 from quizzer.verify import (
+    MAX_DIFF_LINES,
     check_card,
     compile_problem,
     fill_program,
@@ -66,6 +67,13 @@ def test_compile_problem_allows_top_level_await() -> None:
     problem = compile_problem("res = [r await a in awaitables]")
     assert problem is not None and problem.startswith("line 1:")
     assert "null bytes" in (compile_problem("x = 1\0") or "")
+
+
+@pytest.mark.parametrize("back", ["a." * 300_000 + "a", "x = " + "-" * 300_000 + "1"])
+def test_compile_problem_reports_code_too_deep_for_the_compiler(back: str) -> None:
+    assert compile_problem(back) == "too deeply nested to compile"
+    check = check_card(make_card(back=back))
+    assert not check.ok and check.detail == "back does not compile: too deeply nested to compile"
 
 
 @pytest.mark.parametrize(
@@ -144,6 +152,19 @@ def test_verify_cards_keeps_deck_order_and_reports_progress() -> None:
 
 def test_output_diff_is_unified() -> None:
     assert output_diff("a\nb", "a\nc").splitlines()[-2:] == ["-b", "+c"]
+
+
+def test_output_diff_of_huge_outputs_compares_only_the_first_lines() -> None:
+    count = 10 * MAX_DIFF_LINES
+    expected = "\n".join(str(n) for n in range(count))
+    actual = "\n".join(str(n) if n % 2 else "z" for n in range(count))
+    diff = output_diff(expected, actual).splitlines()
+    note = f"(diff truncated: only the first {MAX_DIFF_LINES} lines of each are compared)"
+    assert diff[-1] == note
+    assert "-0" in diff and "+z" in diff and f"-{MAX_DIFF_LINES + 2}" not in diff
+    same_start = output_diff(expected, expected + "\nmore")
+    assert same_start == note
+    assert output_diff("a\nb", "a\nc").splitlines()[-1] == "+c"  # no note when nothing was cut
 
 
 REGEX_CARD = make_card(kind=Kind.PREDICT, program="print('a' * 40 + 'b')", output="(a|aa)+",
