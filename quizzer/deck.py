@@ -33,6 +33,7 @@ STRING_KEYS = (
     "requires-python",
 )  # fmt: skip
 ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+MAX_PROBLEMS_SHOWN = 200  # a huge bad file must not bury the terminal
 SPECIFIER_PATTERN = re.compile(r"\s*(>=|<=|==|!=|>|<)\s*(\d+)(?:\.(\d+))?(?:\.(\d+))?\s*")
 _CARD_HEADER = re.compile(r"^[ \t]*\[\[[ \t]*card[ \t]*\]\]", re.MULTILINE)
 _SYNTAX_LINE = re.compile(r"\(at line (\d+), column \d+\)")
@@ -43,7 +44,12 @@ class DeckError(QuizzerError):
 
     def __init__(self, problems: Sequence[str]) -> None:
         self.problems = list(problems)
-        super().__init__("\n".join(self.problems))
+        shown = self.problems[:MAX_PROBLEMS_SHOWN]
+        hidden = len(self.problems) - len(shown)
+        if hidden:
+            shown.append(f"... and {hidden} more problem{'s' if hidden > 1 else ''}")
+        super().__init__("\n".join(shown))
+
 
 
 @dataclass(frozen=True)
@@ -53,6 +59,11 @@ class _Source:
     path: Path
     text: str
     data: dict[str, Any]
+
+    @cached_property
+    def lines(self) -> list[str]:
+        """The text's lines, split once (numbered as `card_lines` counts them)."""
+        return self.text.split("\n")
 
     @cached_property
     def card_lines(self) -> list[int]:
@@ -71,7 +82,9 @@ class _Source:
     def key_line(self, key: str, after: int = 1) -> int:
         """The first line at or after `after` that assigns `key`, or `after`."""
         pattern = re.compile(rf'^\s*["\']?{re.escape(key)}["\']?\s*=')
-        for number, line in enumerate(self.text.splitlines()[after - 1 :], start=after):
+        # Only the lines from `after` to the next card: the whole text per problem is quadratic.
+        for number in range(after, len(self.lines) + 1):
+            line = self.lines[number - 1]
             if number > after and _CARD_HEADER.match(line):
                 break
             if pattern.match(line):

@@ -8,6 +8,7 @@ import pytest
 from conftest import write_deck
 
 from quizzer.deck import (
+    MAX_PROBLEMS_SHOWN,
     DeckError,
     cards_in_section,
     deck_files,
@@ -213,3 +214,16 @@ def test_a_huge_file_is_refused_without_reading_it_all(tmp_path: Path) -> None:
         handle.truncate(64 * 1024 * 1024)  # sparse: 64 MiB of NUL bytes, no disk used
     [problem] = problems_of(tmp_path)
     assert problem.endswith("huge.toml: too large for a deck file (over 16 MiB)")
+
+
+def test_a_huge_bad_file_is_reported_quickly_and_capped(tmp_path: Path) -> None:
+    bad_cards = "".join(f'[[card]]\nid = "c{n}"\nfront = "F"\nback = "b"\nkind = "essay"\n'
+                        for n in range(20_000))  # fmt: skip
+    file = write_deck(tmp_path, "big.toml", f'deck = "demo"\nsection = "Big"\n{bad_cards}')
+    with pytest.raises(DeckError) as caught:
+        load_decks([tmp_path])
+    assert len(caught.value.problems) == 20_000
+    assert caught.value.problems[-1].startswith(f"{file}:{3 + 5 * 19_999 + 4}: card c19999:")
+    lines = str(caught.value).splitlines()
+    assert len(lines) == MAX_PROBLEMS_SHOWN + 1
+    assert lines[-1] == f"... and {20_000 - MAX_PROBLEMS_SHOWN} more problems"
