@@ -34,7 +34,7 @@ STRING_KEYS = (
 )  # fmt: skip
 ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 MAX_PROBLEMS_SHOWN = 200  # a huge bad file must not bury the terminal
-SPECIFIER_PATTERN = re.compile(r"\s*(>=|<=|==|!=|>|<)\s*(\d+)(?:\.(\d+))?(?:\.(\d+))?\s*")
+_SPECIFIER = re.compile(r"\s*(>=|<=|==|!=|>|<)\s*(\d{1,9}(?:\.\d{1,9}){0,2})\s*")
 _CARD_HEADER = re.compile(r"^[ \t]*\[\[[ \t]*card[ \t]*\]\]", re.MULTILINE)
 _SYNTAX_LINE = re.compile(r"\(at line (\d+), column \d+\)")
 
@@ -130,6 +130,21 @@ def load_deck(path: Path) -> Deck:
         names = ", ".join(deck.name for deck in decks)
         raise QuizzerError(f"{path}: holds {len(decks)} decks ({names}); expected one")
     return decks[0]
+
+
+def parse_requires_python(spec: str) -> list[tuple[str, tuple[int, ...]]] | None:
+    """The (operator, version) clauses of a specifier like '>=3.11,<3.13'; None if it is not one.
+
+    The one grammar of requires-python: the deck loader checks with it, verify decides with it.
+    """
+    clauses = []
+    for part in spec.split(","):
+        found = _SPECIFIER.fullmatch(part)
+        if not found:
+            return None
+        operator, version = found.groups()
+        clauses.append((operator, tuple(int(n) for n in version.split("."))))
+    return clauses
 
 
 def card_problems(table: dict[str, Any]) -> list[str]:
@@ -284,7 +299,7 @@ def _card_table_problems(table: dict[str, Any]) -> list[tuple[str | None, str]]:
     ):  # fmt: skip
         found.append(("timeout", f"'timeout' must be a number of seconds in (0, {MAX_TIMEOUT:g}]"))
     spec = table.get("requires-python")
-    if spec is not None and not all(SPECIFIER_PATTERN.fullmatch(p) for p in spec.split(",")):
+    if spec is not None and parse_requires_python(spec) is None:
         found.append(("requires-python", f"'requires-python' {spec!r} is not like '>=3.12'"))
 
     program: str | None = table.get("program")

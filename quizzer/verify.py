@@ -15,13 +15,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from quizzer import sandbox
+from quizzer.deck import parse_requires_python
 from quizzer.model import ANSWER_SLOT, Card, Kind, Match, Run, Verdict
 
 MAX_DIFF_LINES = 2000  # difflib is quadratic: beyond this many lines a diff takes seconds
 REGEX_TIMEOUT = 3.0  # seconds a deck's regex may take to match one output, in the sandbox
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]+")
 _TASK_NAME = re.compile(r"\bTask-\d+\b")
-_SPECIFIER = re.compile(r"\s*(>=|<=|==|!=|>|<)\s*([\d.]+)\s*")
 _TOP_LEVEL_AWAIT = ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
 # Matches a deck's regex against an output: a pattern can backtrack for ever, so it runs in
 # the sandbox like any other deck code. Pattern and text come in as files, never as source.
@@ -142,13 +142,11 @@ def python_supports(specifier: str | None, version: tuple[int, ...] | None = Non
     """Whether the card Python (default: this one) satisfies a requires-python specifier."""
     if not specifier:
         return True
+    clauses = parse_requires_python(specifier)
+    if clauses is None:
+        return False
     have = tuple(version or sys.version_info[:3])
-    for part in specifier.split(","):
-        found = _SPECIFIER.fullmatch(part)
-        if not found:
-            return False
-        operator, wanted = found.groups()
-        need = tuple(int(n) for n in wanted.split("."))
+    for operator, need in clauses:
         mine = have[: len(need)]
         checks = {
             ">=": mine >= need, "<=": mine <= need, "==": mine == need,

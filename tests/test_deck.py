@@ -15,6 +15,7 @@ from quizzer.deck import (
     load_deck,
     load_decks,
     match_section,
+    parse_requires_python,
 )
 from quizzer.errors import QuizzerError
 from quizzer.model import Kind, Match
@@ -106,6 +107,10 @@ def test_sections_load_in_file_name_order_and_group_by_deck(tmp_path: Path) -> N
          "'output' is too large or too deeply nested a regex"),
         (f'id = "x"\nfront = "F"\nback = "b"\nmatch = "regex"\noutput = "{"(" * 10**5}a'
          f'{")" * 10**5}"\n', 9, "'output' is too large or too deeply nested a regex"),
+        ('id = "x"\nfront = "F"\nback = "b"\nrequires-python = ">=3..1"\n', 8,
+         "is not like '>=3.12'"),
+        ('id = "x"\nfront = "F"\nback = "b"\nrequires-python = ">=3.1234567890"\n', 8,
+         "is not like '>=3.12'"),
     ],
 )
 def test_schema_problem_is_reported_at_its_line(
@@ -227,3 +232,9 @@ def test_a_huge_bad_file_is_reported_quickly_and_capped(tmp_path: Path) -> None:
     lines = str(caught.value).splitlines()
     assert len(lines) == MAX_PROBLEMS_SHOWN + 1
     assert lines[-1] == f"... and {20_000 - MAX_PROBLEMS_SHOWN} more problems"
+
+
+def test_requires_python_has_one_grammar() -> None:
+    assert parse_requires_python(">=3.11, <3.13.1") == [(">=", (3, 11)), ("<", (3, 13, 1))]
+    for bad in ("", ">=3..1", "==3.", "3.12", ">=3.12.0.1", ">=" + "9" * 5000):
+        assert parse_requires_python(bad) is None, bad

@@ -84,6 +84,11 @@ def test_python_supports(spec: str | None, ok: bool) -> None:
     assert python_supports(spec, (3, 11, 7)) is ok
 
 
+@pytest.mark.parametrize("spec", [">=3..1", "==3.", ">=3.11.0.1", "3.11"])
+def test_python_supports_refuses_what_the_deck_loader_refuses(spec: str) -> None:
+    assert python_supports(spec, (3, 11, 7)) is False
+
+
 WRITE = make_card(
     kind=Kind.WRITE,
     back="total = sum(values)",
