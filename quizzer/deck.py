@@ -364,13 +364,15 @@ def match_section(names: Iterable[str], query: str) -> str:
     """
     choices = list(dict.fromkeys(names))  # in deck order, each once
     wanted = query.strip().casefold()
+    if not wanted:
+        raise QuizzerError(f"the section name is empty; sections are: {'; '.join(choices)}")
     for name in choices:
         if name.casefold() == wanted:
             return name
     found = [name for name in choices if name.casefold().startswith(wanted)]
     if not found:
         found = [n for n in choices if any(w.startswith(wanted) for w in n.casefold().split())]
-    if len(found) == 1 and wanted:
+    if len(found) == 1:
         return found[0]
     if not found:
         raise QuizzerError(f"no section {query!r}; sections are: {'; '.join(choices)}")

@@ -177,7 +177,11 @@ def test_match_section_by_case_and_prefix(query: str, expected: str) -> None:
     assert match_section(names, query) == expected
 
 
-@pytest.mark.parametrize(("query", "message"), [("async", "ambiguous"), ("zzz", "no section")])
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [("async", "ambiguous"), ("zzz", "no section"), ("", "the section name is empty"),
+     ("  ", "the section name is empty")],
+)
 def test_match_section_errors_list_the_sections(query: str, message: str) -> None:
     with pytest.raises(QuizzerError, match=message) as caught:
         match_section(["Async Generators", "Async Locks", "Queues"], query)
