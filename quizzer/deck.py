@@ -51,7 +51,6 @@ class DeckError(QuizzerError):
         super().__init__("\n".join(shown))
 
 
-
 @dataclass(frozen=True)
 class _Source:
     """A parsed deck file, with what is needed to point at its lines."""

@@ -36,7 +36,6 @@ print("match" if re.fullmatch(pattern, text, re.DOTALL) else "no match")
 """
 
 
-
 @dataclass(frozen=True)
 class Check:
     """The result of checking one card (or one answer to it)."""
