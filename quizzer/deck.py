@@ -22,6 +22,8 @@ MIB = 1024 * 1024
 MAX_FILE_BYTES = 16 * MIB
 MAX_TIMEOUT = 60.0
 NORMALIZERS = ("addresses", "task-names")
+_KINDS = {str(kind): kind for kind in Kind}  # by value: faster than Kind(value) per card
+_MATCHES = {str(match): match for match in Match}
 
 TOP_LEVEL_KEYS = {"deck", "section", "about", "card"}
 CARD_KEYS = {
@@ -161,11 +163,11 @@ def card_from_table(table: dict[str, Any], deck: str, section: str, path: Path |
         id=table["id"],
         front=table["front"],
         back=table["back"],
-        kind=Kind(table.get("kind", Kind.RECALL)),
+        kind=_KINDS[table.get("kind", Kind.RECALL)],
         tags=tuple(table.get("tags", ())),
         program=table.get("program"),
         output=table.get("output"),
-        match=Match(table.get("match", Match.EXACT)),
+        match=_MATCHES[table.get("match", Match.EXACT)],
         normalize=tuple(table.get("normalize", ())),
         requires_python=table.get("requires-python"),
         timeout=float(timeout) if timeout is not None else None,
@@ -185,14 +187,45 @@ def _load_section(file: Path, problems: list[str]) -> Section | None:
         problems.append(f"{file}: cannot read: {error.strerror}")
         return None
     key = deck_cache.key_for(file, raw)
-    section = deck_cache.get(key)
+    entry = deck_cache.get(key)
+    section = _section_from_entry(file, entry) if entry is not None else None
     if section is not None:
         return section
     source = _parse(file, raw, problems)
     section = _section_from(source, problems) if source else None
-    if section is not None:
-        deck_cache.put(key, section)
+    if source is not None and section is not None:
+        deck_cache.put(key, _entry_for(source))
     return section
+
+
+def _entry_for(source: _Source) -> dict[str, Any]:
+    """What the cache keeps of a valid deck file: its top-level data and its card tables."""
+    data = source.data
+    cards = [{"line": source.card_line(i), "table": t} for i, t in enumerate(data["card"])]
+    return {
+        "deck": data["deck"], "section": data["section"], "about": data.get("about", ""),
+        "cards": cards,
+    }  # fmt: skip
+
+
+def _section_from_entry(file: Path, entry: dict[str, Any]) -> Section | None:
+    """The Section a cache entry describes, or None when it is not shaped like one.
+
+    Entries hold only tables that passed validation; they are rebuilt, not checked again
+    (that would double the time of a cached load), and anything malformed is a miss.
+    """
+    deck, name, about, tables = (entry.get(k) for k in ("deck", "section", "about", "cards"))
+    if not (isinstance(deck, str) and isinstance(name, str) and isinstance(about, str)):
+        return None
+    if not isinstance(tables, list) or not all(isinstance(item, dict) for item in tables):
+        return None
+    try:
+        cards = tuple(
+            card_from_table(item["table"], deck, name, file, int(item["line"])) for item in tables
+        )
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None
+    return Section(deck, name, about, cards, file)
 
 
 def _parse(file: Path, raw: bytes, problems: list[str]) -> _Source | None:
@@ -275,10 +308,10 @@ def _card_table_problems(table: dict[str, Any]) -> list[tuple[str | None, str]]:
     if not table["front"].strip():
         found.append(("front", "'front' is empty"))
     kind = table.get("kind", Kind.RECALL)
-    if kind not in set(Kind):
+    if kind not in _KINDS:
         found.append(("kind", f"unknown kind {kind!r} (expected {_choices(Kind)})"))
     match = table.get("match", Match.EXACT)
-    if match not in set(Match):
+    if match not in _MATCHES:
         found.append(("match", f"unknown match rule {match!r} (expected {_choices(Match)})"))
     elif match == Match.REGEX and "output" in table:
         problem = _regex_problem(table["output"])

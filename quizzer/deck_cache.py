@@ -1,46 +1,50 @@
 """Remember validated deck sections, so that a large deck is parsed once, not on every command.
 
-An entry is keyed on quizzer's version, the file's path and a hash of its bytes: any edit, or a
-new quizzer, misses the cache. The cache lives in the user's own cache folder and holds only
-what quizzer wrote there itself; any entry that cannot be read is treated as a miss.
+An entry is keyed on the cache format, quizzer's version, the file's path and a hash of its
+bytes: any edit, or a new quizzer, misses the cache. Entries are plain JSON (never pickle: a
+shared or synced home must not be a way to run code outside the sandbox), and deck.py checks
+what it reads as it checks a deck file; any entry that cannot be read is treated as a miss.
 """
 
 from __future__ import annotations
 
 import hashlib
-import pickle
+import json
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from quizzer import __version__, paths
-from quizzer.model import Section
+
+CACHE_FORMAT = "json-1"  # change it whenever the shape of an entry changes
 
 
 def key_for(file: Path, raw: bytes) -> str:
     """The cache key of a deck file with content `raw`."""
     digest = hashlib.blake2b(digest_size=20)
-    for part in (__version__.encode(), str(file.resolve()).encode(), b"\0", raw):
-        digest.update(part)
+    for part in (CACHE_FORMAT, __version__, str(file.resolve())):
+        digest.update(part.encode() + b"\0")
+    digest.update(raw)
     return digest.hexdigest()
 
 
-def get(key: str) -> Section | None:
-    """The section stored under `key`, or None."""
+def get(key: str) -> dict[str, Any] | None:
+    """The JSON object stored under `key`, or None."""
     try:
-        data = (paths.cache_dir() / f"{key}.pickle").read_bytes()
-        section = pickle.loads(data)  # our own file, in the user's own cache folder
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError):
+        data = json.loads((paths.cache_dir() / f"{key}.json").read_bytes())
+    except (OSError, ValueError, RecursionError):  # ValueError: bad JSON or bad UTF-8
         return None
-    return section if isinstance(section, Section) else None
+    return data if isinstance(data, dict) else None
 
 
-def put(key: str, section: Section) -> None:
-    """Store `section` under `key`; a cache that cannot be written is simply not used."""
+def put(key: str, data: dict[str, Any]) -> None:
+    """Store `data` under `key`; a cache that cannot be written is simply not used."""
     folder = paths.cache_dir()
     try:
+        text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
         folder.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=folder, suffix=".tmp", delete=False) as handle:
-            handle.write(pickle.dumps(section, protocol=pickle.HIGHEST_PROTOCOL))
-        Path(handle.name).replace(folder / f"{key}.pickle")
-    except OSError:
+            handle.write(text.encode("utf-8"))
+        Path(handle.name).replace(folder / f"{key}.json")
+    except (OSError, TypeError, ValueError):  # TypeError, ValueError: not JSON data
         return

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import pathlib
+import pickle
 from pathlib import Path
 
 import pytest
 from conftest import write_deck
 
+from quizzer import deck_cache
 from quizzer.deck import (
     MAX_PROBLEMS_SHOWN,
     DeckError,
@@ -198,24 +202,69 @@ def test_cards_in_section(tmp_path: Path) -> None:
 def test_cache_serves_unchanged_files_and_misses_edited_ones(tmp_path: Path, home: Path) -> None:
     file = write_deck(tmp_path, "basics.toml", GOOD)
     first = load_deck(tmp_path)
-    cached = list((home / "cache").glob("*.pickle"))
-    assert len(cached) == 1
-    assert load_deck(tmp_path) == first
+    [entry] = (home / "cache").glob("*.json")
+    stored = json.loads(entry.read_text(encoding="utf-8"))
+    assert [card["line"] for card in stored["cards"]] == [5, 16]
+
+    # A hit is served from the entry: change the entry and the change shows.
+    stored["cards"][0]["table"]["front"] = "From the cache"
+    entry.write_text(json.dumps(stored), encoding="utf-8")
+    cached = load_deck(tmp_path)
+    assert cached.cards[0].front == "From the cache"
+    assert cached.cards[0].line == 5 and cached.cards[0].path == file
+    assert cached.cards[1] == first.cards[1]
 
     file.write_text(GOOD.replace("Add one and two", "Add 1 and 2"), encoding="utf-8")
     assert load_deck(tmp_path).cards[0].front == "Add 1 and 2"
 
-    file.write_text(GOOD, encoding="utf-8")
-    for entry in (home / "cache").glob("*.pickle"):
-        entry.write_bytes(b"not a pickle")
-    assert load_deck(tmp_path) == first
+
+@pytest.mark.parametrize(
+    "content",
+    [b"not json", b"\xff\xfe", b"[1, 2]", b'{"deck": "demo"}',
+     b'{"deck": "demo", "section": "Basics", "about": "", "cards": [{"table": {}, "line": 5}]}',
+     b'{"deck": "demo", "section": "Basics", "about": "", "cards": [{"table": {"id": "a",'
+     b' "front": "F", "back": "b", "kind": ["x"]}, "line": 5}]}',
+     b"[" * 100_000 + b"]" * 100_000],
+    ids=["text", "not-utf8", "list", "no-cards", "empty-table", "bad-kind", "deep"],
+)
+def test_a_corrupt_cache_entry_is_a_miss(tmp_path: Path, home: Path, content: bytes) -> None:
+    write_deck(tmp_path, "basics.toml", GOOD)
+    first = load_deck(tmp_path)
+    [entry] = (home / "cache").glob("*.json")
+    entry.write_bytes(content)
+    again = load_deck(tmp_path)
+    assert again == first and [c.line for c in again.cards] == [5, 16]
+    assert json.loads(entry.read_text(encoding="utf-8"))["section"] == "Basics"  # rewritten
+
+
+class _Touch:
+    """Unpickling this creates a file: what a planted pickle could do (or anything worse)."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[object, tuple[Path]]:
+        return (pathlib.Path.touch, (self.marker,))
+
+
+def test_the_cache_never_unpickles(tmp_path: Path, home: Path) -> None:
+    file = write_deck(tmp_path, "basics.toml", GOOD)
+    marker = tmp_path / "ran-outside-the-sandbox"
+    key = deck_cache.key_for(file, file.read_bytes())
+    (home / "cache").mkdir(parents=True)
+    for name in (f"{key}.pickle", f"{key}.json"):
+        (home / "cache" / name).write_bytes(pickle.dumps(_Touch(marker)))
+    assert load_deck(tmp_path).cards[0].id == "add"
+    assert not marker.exists()
+    entry = json.loads((home / "cache" / f"{key}.json").read_text(encoding="utf-8"))
+    assert entry["cards"][0]["table"]["id"] == "add"  # replaced by a real entry
 
 
 def test_bad_files_are_never_cached(tmp_path: Path, home: Path) -> None:
     write_deck(tmp_path, "bad.toml", card_file('id = "x"\nfront = "F"\n'))
     problems_of(tmp_path)
     assert problems_of(tmp_path)
-    assert not list((home / "cache").glob("*.pickle"))
+    assert not list((home / "cache").glob("*"))
 
 
 def test_a_huge_file_is_refused_without_reading_it_all(tmp_path: Path) -> None:
