@@ -35,9 +35,8 @@ def database_path() -> Path:
 
 def cache_dir() -> Path:
     """Where parsed decks are cached: under $QUIZZER_HOME, else the platform's cache dir."""
-    override = os.environ.get(HOME_ENV)
-    if override:
-        return Path(override).expanduser() / "cache"
+    if os.environ.get(HOME_ENV):
+        return data_home() / "cache"
     import platformdirs
 
     return Path(platformdirs.user_cache_dir("quizzer", appauthor=False))
