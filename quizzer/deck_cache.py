@@ -2,8 +2,9 @@
 
 An entry is keyed on the cache format, quizzer's version, the file's path and a hash of its
 bytes: any edit, or a new quizzer, misses the cache. Entries are plain JSON (never pickle: a
-shared or synced home must not be a way to run code outside the sandbox), and deck.py checks
-what it reads as it checks a deck file; any entry that cannot be read is treated as a miss.
+shared or synced home must not be a way to run code outside the sandbox) holding only card tables
+that passed validation; deck.py rebuilds cards from them, and any entry that is not shaped like
+one is treated as a miss.
 """
 
 from __future__ import annotations
