@@ -24,7 +24,7 @@ from contextlib import suppress
 from quizzer.model import Run, Verdict
 from quizzer.sandbox.bwrap import SandboxCommand
 from quizzer.sandbox.limits import Limits, verdict_from_status
-from quizzer.sandbox.output import collect_output
+from quizzer.sandbox.output import collect_output, finished_run
 
 START_TIMEOUT = 15.0  # seconds for the server to import asyncio and say it is ready
 REPLY_GRACE = 5.0  # seconds for a supervisor to report once its program's pipes closed
@@ -156,15 +156,8 @@ class ForkServer:
             verdict, code = Verdict.KILLED, -9
         if ended is None and verdict == Verdict.KILLED and time.monotonic() >= started + wall:
             ended = Verdict.TIMEOUT
-        return Run(
-            verdict=ended or verdict,
-            exit_code=code,
-            stdout=stdout.decode("utf-8", "replace"),
-            stderr=stderr.decode("utf-8", "replace"),
-            seconds=time.monotonic() - started,
-            truncated=ended == Verdict.OUTPUT_LIMIT,
-            isolation=isolation,
-        )
+        return finished_run(ended=ended, verdict=verdict, code=code, stdout=stdout,
+                            stderr=stderr, started=started, isolation=isolation)  # fmt: skip
 
 
 def _status(reply: bytes) -> int | None:

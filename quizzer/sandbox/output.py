@@ -1,4 +1,4 @@
-"""Read a program's stdout and stderr with a cap per stream and a deadline."""
+"""Read a program's stdout and stderr with a cap per stream and a deadline; report the Run."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import os
 import selectors
 import time
 
-from quizzer.model import Verdict
+from quizzer.model import Run, Verdict
 
 CHUNK = 65536
 
@@ -40,3 +40,18 @@ def collect_output(out_fd: int, err_fd: int, deadline: float,
                     del buffer[cap:]
                     ended = Verdict.OUTPUT_LIMIT
     return bytes(out), bytes(err), ended
+
+
+def finished_run(*, ended: Verdict | None, verdict: Verdict, code: int | None, stdout: bytes,
+                 stderr: bytes, started: float, isolation: str) -> Run:  # fmt: skip
+    """The Run of a program that `verdict` and `code` describe, unless reading `ended` it first
+    (a timeout or the output limit); `started` is its monotonic start time."""
+    return Run(
+        verdict=ended or verdict,
+        exit_code=code,
+        stdout=stdout.decode("utf-8", "replace"),
+        stderr=stderr.decode("utf-8", "replace"),
+        seconds=time.monotonic() - started,
+        truncated=ended == Verdict.OUTPUT_LIMIT,
+        isolation=isolation,
+    )

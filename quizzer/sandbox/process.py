@@ -23,7 +23,7 @@ from quizzer.sandbox import inside
 from quizzer.sandbox.bwrap import SandboxCommand
 from quizzer.sandbox.interpreter import card_python
 from quizzer.sandbox.limits import Limits, verdict_from_status
-from quizzer.sandbox.output import collect_output
+from quizzer.sandbox.output import collect_output, finished_run
 
 EXIT_GRACE = 2.0  # seconds a process that closed its pipes gets to be reaped
 STOP_GRACE = 5.0  # seconds for a sandbox to end by itself, then to end once killed
@@ -111,15 +111,8 @@ def _finish(process: subprocess.Popen[bytes], status_fd: int, started: float, wa
         verdict, code = verdict_from_status(status)
     else:  # the launcher itself was killed: by us on a deadline, or by the program
         verdict, code = Verdict.KILLED, process.returncode
-    return Run(
-        verdict=ended or verdict,
-        exit_code=code,
-        stdout=stdout.decode("utf-8", "replace"),
-        stderr=stderr.decode("utf-8", "replace"),
-        seconds=time.monotonic() - started,
-        truncated=ended == Verdict.OUTPUT_LIMIT,
-        isolation=isolation,
-    )
+    return finished_run(ended=ended, verdict=verdict, code=code, stdout=stdout, stderr=stderr,
+                        started=started, isolation=isolation)  # fmt: skip
 
 
 def _end_everything(process: subprocess.Popen[bytes], init: int | None, *, kill: bool) -> None:
