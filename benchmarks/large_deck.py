@@ -16,6 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from timing import timed
+
 from quizzer import paths
 
 CARD = '''
@@ -46,12 +48,6 @@ def write_large_deck(folder: Path, cards: int, files: int) -> Path:
         text = f'deck = "large"\nsection = "Section {f:02d}"\nabout = "Generated."\n{body}'
         (folder / f"{f:02d}-section.toml").write_text(text, encoding="utf-8")
     return folder
-
-
-def timed(argv: list[str]) -> float:
-    started = time.perf_counter()
-    subprocess.run(argv, stdout=subprocess.DEVNULL, check=True)
-    return time.perf_counter() - started
 
 
 def main() -> None:

@@ -9,10 +9,10 @@ from __future__ import annotations
 import argparse
 import shutil
 import statistics
-import subprocess
 import sys
-import time
 from pathlib import Path
+
+from timing import timed
 
 BASELINE = """
 import click
@@ -23,12 +23,6 @@ def main():
 
 main()
 """
-
-
-def timed(argv: list[str]) -> float:
-    started = time.perf_counter()
-    subprocess.run(argv, stdout=subprocess.DEVNULL, check=True)
-    return time.perf_counter() - started
 
 
 def main() -> None:

@@ -20,17 +20,12 @@ import sys
 import time
 from pathlib import Path
 
+from timing import timed
+
 from quizzer import paths, sandbox
 from quizzer.deck import load_decks
 
 FLOOR_PROGRAM = "import asyncio\nasync def main():\n    pass\nasyncio.run(main())\n"
-
-
-def timed(argv: list[str], env: dict[str, str] | None = None) -> float:
-    started = time.perf_counter()
-    subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
-                   check=False)  # fmt: skip
-    return time.perf_counter() - started
 
 
 def floor(cards: int) -> float:
@@ -57,7 +52,7 @@ def main() -> None:
           f"isolation {report['isolation']!r}")  # fmt: skip
     verify_times, floor_times = [], []
     for _ in range(options.runs):
-        verify_times.append(timed(argv, env))
+        verify_times.append(timed(argv, env, check=False))
         floor_times.append(floor(cards))
     base = statistics.median(floor_times)
     mine = statistics.median(verify_times)
