@@ -13,8 +13,7 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import Protocol
 
-from quizzer.model import Card
-from quizzer.schedule import Grade
+from quizzer.model import Card, Grade
 
 
 class Command(StrEnum):

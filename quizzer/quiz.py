@@ -13,9 +13,9 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from quizzer.model import Card
+from quizzer.model import Card, Grade
 from quizzer.prompts import Command, Judgement, Position, Prompts
-from quizzer.schedule import Grade, Scheduler, utc_now
+from quizzer.schedule import Scheduler, utc_now
 from quizzer.session import Clock, judge_answer, record_grade, runs_answers
 from quizzer.store import Key, Record, StaleRecord, Store
 

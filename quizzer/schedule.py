@@ -11,14 +11,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-# The engines and UIs name the review-state types through this module too.
 from quizzer.model import CardState, Grade, Phase
 
 if TYPE_CHECKING:
     import fsrs
-
-__all__ = ["DEFAULT_RETENTION", "RETENTION_RANGE", "CardState", "Grade", "Phase", "Scheduler",
-           "utc_now"]  # fmt: skip
 
 DEFAULT_RETENTION = 0.9
 RETENTION_RANGE = (0.7, 0.99)  # outside it fsrs gives intervals no one would want

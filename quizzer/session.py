@@ -13,9 +13,9 @@ from dataclasses import astuple, dataclass
 from datetime import UTC, datetime, timedelta
 
 from quizzer import sandbox, verify
-from quizzer.model import Card, Kind, Verdict
+from quizzer.model import Card, CardState, Grade, Kind, Phase, Verdict
 from quizzer.prompts import Command, GradeOption, Judgement, Position, Prompts
-from quizzer.schedule import DEFAULT_RETENTION, CardState, Grade, Phase, Scheduler, utc_now
+from quizzer.schedule import DEFAULT_RETENTION, Scheduler, utc_now
 from quizzer.store import DatabaseBusy, Key, Record, StaleRecord, Store
 
 Clock = Callable[[], datetime]

@@ -10,9 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from quizzer.model import Card
+from quizzer.model import Card, Grade
 from quizzer.prompts import Command, GradeOption, Judgement, Position
-from quizzer.schedule import Grade
 
 ENTER = ""
 INTERRUPT = "<ctrl-c>"  # the user presses Ctrl-C at this prompt

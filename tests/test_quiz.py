@@ -17,10 +17,10 @@ from fake_ui import ENTER, INTERRUPT, FakeClock, FakeUI
 from quizzer import paths, quiz
 from quizzer.cli import cli
 from quizzer.deck import load_decks
-from quizzer.model import Card
+from quizzer.model import Card, Grade
 from quizzer.prompts import Command
 from quizzer.quiz import TEST_SOURCE, Recorder, TestResult, distractors, run_test
-from quizzer.schedule import Grade, Scheduler
+from quizzer.schedule import Scheduler
 from quizzer.store import Store, open_store
 
 QUEUES = '''

@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta, timezone
 import fsrs
 import pytest
 
-from quizzer.schedule import CardState, Grade, Phase, Scheduler
+from quizzer.model import CardState, Grade, Phase
+from quizzer.schedule import Scheduler
 
 NOON = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
 

@@ -12,9 +12,9 @@ from conftest import write_deck
 from fake_ui import ENTER, INTERRUPT, FakeClock, FakeUI
 
 from quizzer.deck import load_deck
-from quizzer.model import Card
+from quizzer.model import Card, Grade, Phase
 from quizzer.prompts import Command
-from quizzer.schedule import Grade, Phase, Scheduler
+from quizzer.schedule import Scheduler
 from quizzer.session import StudySession, StudySummary, due_queue, judge_answer, record_grade
 from quizzer.store import Key, Record, Store, open_store
 from quizzer.ui.text import format_duration, format_interval

@@ -258,7 +258,8 @@ WRITER = textwrap.dedent(
     import sys
     from datetime import UTC, datetime, timedelta
     from pathlib import Path
-    from quizzer.schedule import Grade, Scheduler
+    from quizzer.model import Grade
+    from quizzer.schedule import Scheduler
     from quizzer.session import record_grade
     from quizzer.store import open_store
 

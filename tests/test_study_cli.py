@@ -14,7 +14,8 @@ from conftest import write_deck
 
 from quizzer import paths
 from quizzer.cli import cli
-from quizzer.schedule import CardState, Grade, Phase, Scheduler, utc_now
+from quizzer.model import CardState, Grade, Phase
+from quizzer.schedule import Scheduler, utc_now
 from quizzer.session import record_grade, start_of_day
 from quizzer.store import open_store
 

@@ -9,9 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TextIO
 
-from quizzer.model import Card, Kind
+from quizzer.model import Card, Grade, Kind
 from quizzer.prompts import Command, GradeOption, Judgement, Position
-from quizzer.schedule import Grade
 from quizzer.ui.text import grade_help, program_with_slot
 
 _GRADE_WORDS = {grade.name.lower(): grade for grade in Grade} | {

@@ -19,9 +19,8 @@ from rich.panel import Panel
 from rich.syntax import Syntax
 from rich.text import Text
 
-from quizzer.model import Card, Kind
+from quizzer.model import Card, Grade, Kind
 from quizzer.prompts import Command, GradeOption, Judgement, Position
-from quizzer.schedule import Grade
 from quizzer.ui import render
 from quizzer.ui.text import format_interval, program_with_slot
 
