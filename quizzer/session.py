@@ -107,15 +107,12 @@ def record_grade(store: Store, scheduler: Scheduler, key: Key, before: Record | 
 
     When another session reviewed the card meanwhile, the grade is applied to the fresh state.
     """
-    after = outcome or scheduler.review(before.state if before else None, grade, now)
-    try:
-        return store.record_review(key, before, after, grade, now, duration_ms=duration_ms,
-                                   source=source)  # fmt: skip
-    except StaleRecord:
-        fresh = store.record(key)
-        after = scheduler.review(fresh.state if fresh else None, grade, now)
-        return store.record_review(key, fresh, after, grade, now, duration_ms=duration_ms,
-                                   source=source)  # fmt: skip
+    def reschedule(fresh: Record | None) -> CardState:
+        return scheduler.review(fresh.state if fresh else None, grade, now)
+
+    return store.record_review(key, before, outcome or reschedule(before), grade, now,
+                               duration_ms=duration_ms, source=source,
+                               reschedule=reschedule)  # fmt: skip
 
 
 class StudySession:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -88,6 +88,10 @@ class CardCounts:
     reviews: int
     recent_mature: int  # reviews in the window of a card in the review phase
     recent_recalled: int  # ... of which were not graded Again
+
+
+# Schedules a review again from the card's fresh record (None: never reviewed).
+Reschedule = Callable[[Record | None], CardState]
 
 
 class StaleRecord(QuizzerError):
@@ -178,17 +182,21 @@ class Store:
 
     def record_review(self, key: Key, before: Record | None, after: CardState, grade: Grade,
                       reviewed_at: datetime, *, duration_ms: int | None = None,
-                      source: str = "study") -> tuple[int, Record]:  # fmt: skip
+                      source: str = "study",
+                      reschedule: Reschedule | None = None) -> tuple[int, Record]:  # fmt: skip
         """Log one review and store the card's new state; returns the review's id and the
         card's new record.
 
-        Raises StaleRecord when the stored card is no longer `before` (another session
-        reviewed it meanwhile), so the caller can schedule from the fresh state.
+        When the stored card is no longer `before` (another session reviewed it meanwhile),
+        `reschedule` gives the new state from the fresh record, read under the same write lock
+        so no third session can slip in; without it, StaleRecord is raised.
         """
         with self._transaction():
-            current = self._current_reps(key)
-            if current != (before.reps if before else None):
-                raise StaleRecord(f"card {key[0]}/{key[1]} was reviewed by another session")
+            if self._current_reps(key) != (before.reps if before else None):
+                if reschedule is None:
+                    raise StaleRecord(f"card {key[0]}/{key[1]} was reviewed by another session")
+                before = self.record(key)
+                after = reschedule(before)
             cursor = self._db.execute(
                 "INSERT INTO review (deck, card_id, grade, reviewed_at, duration_ms, phase_before,"
                 " previous, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

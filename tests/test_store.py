@@ -20,11 +20,12 @@ from quizzer import paths
 from quizzer import store as store_module
 from quizzer.cli import cli
 from quizzer.errors import QuizzerError
-from quizzer.model import Grade, Phase
+from quizzer.model import CardState, Grade, Phase
 from quizzer.schedule import Scheduler
 from quizzer.store import (
     SCHEMA_VERSION,
     DatabaseBusy,
+    Record,
     StaleRecord,
     Store,
     connect,
@@ -108,6 +109,25 @@ def test_a_review_from_a_stale_record_is_refused_and_changes_nothing(store: Stor
     with pytest.raises(StaleRecord):
         store.record_review(KEY, stale, after, Grade.EASY, NOON)
     assert store.review_count() == 1 and store.record(KEY).reps == 1  # type: ignore[union-attr]
+
+
+def test_a_stale_review_is_rescheduled_from_the_record_read_under_the_write_lock(
+    store: Store,
+) -> None:
+    review(store, KEY, Grade.GOOD, NOON)  # another session, after this one read None
+    seen: list[Record | None] = []
+
+    def reschedule(fresh: Record | None) -> CardState:
+        seen.append(fresh)
+        return SCHEDULER.review(fresh.state if fresh else None, Grade.EASY, NOON)
+
+    stale_after = SCHEDULER.review(None, Grade.EASY, NOON)
+    _, record = store.record_review(KEY, None, stale_after, Grade.EASY, NOON,
+                                    reschedule=reschedule)  # fmt: skip
+    assert len(seen) == 1 and seen[0] is not None and seen[0].reps == 1
+    assert record.reps == 2
+    assert record.state == SCHEDULER.review(seen[0].state, Grade.EASY, NOON)
+    assert store.record(KEY) == record and store.review_count() == 2
 
 
 def test_introduced_since_counts_first_reviews_in_the_given_decks(store: Store) -> None:
