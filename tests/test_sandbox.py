@@ -18,7 +18,7 @@ from quizzer import sandbox
 from quizzer.cli import cli
 from quizzer.errors import QuizzerError
 from quizzer.model import Verdict
-from quizzer.sandbox import MIB, Limits, bwrap
+from quizzer.sandbox import MIB, Limits, bwrap, inside
 from quizzer.sandbox.limits import verdict_from_status
 from quizzer.sandbox.process import run_fresh
 
@@ -165,6 +165,35 @@ def test_a_subprocess_of_sys_executable_runs(any_mode: str) -> None:
     )
     run = sandbox.run_program(source)
     assert (run.verdict, run.stdout) == (Verdict.OK, "42 0\n"), run.stderr
+
+
+def test_every_runner_filters_syscalls(any_mode: str) -> None:
+    # The fallback too: the filter is the one layer it shares with bwrap beyond the rlimits.
+    source = (
+        "import ctypes, os\n"
+        "libc = ctypes.CDLL(None, use_errno=True)\n"
+        "status = open('/proc/self/status').read()\n"
+        "print([line.split()[1] for line in status.splitlines() if line.startswith('Seccomp:')])\n"
+        "print(libc.unshare(0x10000000), os.strerror(ctypes.get_errno()))\n"
+        "pid = os.fork()\n"
+        "if pid == 0:\n"
+        "    os._exit(7)\n"
+        "print(os.waitpid(pid, 0)[1] >> 8)\n"
+    )
+    run = sandbox.run_program(source)
+    expected = "['2']\n-1 Operation not permitted\n7\n"  # filtered, unshare refused, fork works
+    assert (run.verdict, run.stdout) == (Verdict.OK, expected), run.stderr
+
+
+def test_the_syscall_filter_is_a_valid_bpf_program() -> None:
+    for machine in inside.SYSCALL_TABLES:
+        program = inside.syscall_filter(machine)
+        assert program is not None and len(program) % 8 == 0
+        assert 0 < len(program) // 8 <= 4096  # the kernel's BPF_MAXINSNS
+    assert inside.syscall_filter("riscv64") is None
+    # Each table names the same calls, so no architecture misses one.
+    names = [set(table) for _, table in inside.SYSCALL_TABLES.values()]
+    assert all(found == names[0] for found in names)
 
 
 # --- limits (set inside the child) ---
@@ -349,6 +378,8 @@ def test_doctor_json(any_mode: str, runner: CliRunner, home: Path) -> None:
         assert (result.exit_code, data["isolation"]) == (0, "bwrap")
         assert data["bwrap"] in data["bwrap_candidates"]
         assert data["bwrap_version"].startswith("bubblewrap ")
+    if os.uname().machine in inside.SYSCALL_TABLES:
+        assert data["syscall_filter"].startswith("seccomp: ")
 
 
 def test_doctor_text(any_mode: str, runner: CliRunner, home: Path) -> None:

@@ -523,15 +523,16 @@ def test_no_capabilities_and_no_new_privileges() -> None:
         """
         status = dict(line.split(":\\t") for line in open("/proc/self/status").read().splitlines()
                       if ":\\t" in line)
-        print(status["CapEff"], status["CapPrm"], status["CapBnd"], status["NoNewPrivs"])
+        print(status["CapEff"], status["CapPrm"], status["CapBnd"], status["NoNewPrivs"],
+              status["Seccomp"])
         import os
         print(os.getuid(), os.getgid(), os.getgroups())
         """
     )
     caps, ids = result.stdout.splitlines()
-    eff, prm, bnd, nnp = caps.split()
+    eff, prm, bnd, nnp, seccomp = caps.split()
     assert int(eff, 16) == int(prm, 16) == int(bnd, 16) == 0
-    assert nnp == "1"
+    assert (nnp, seccomp) == ("1", "2")  # 2: a seccomp filter
     assert ids.startswith("65534 65534")
 
 
@@ -548,3 +549,52 @@ def test_cannot_mount_or_change_the_hostname() -> None:
     assert hostname == "sandbox"
     assert mount != "mount 0"
     assert socket.gethostname() != "sandbox"
+
+
+@pytest.mark.skipif(os.uname().machine != "x86_64", reason="syscall numbers of x86_64")
+def test_no_nested_namespace_and_no_kernel_extras() -> None:
+    # A nested user namespace would give the program every capability over namespaces of its
+    # own (mounts, network devices), and the rest is kernel surface no card needs.
+    result = run(
+        """
+        import ctypes, os
+        libc = ctypes.CDLL(None, use_errno=True)
+        def attempt(name, number, *args):
+            result = libc.syscall(number, *args)
+            print(name, result, os.strerror(ctypes.get_errno()) if result == -1 else "")
+        attempt("unshare-user", 272, 0x10000000)
+        attempt("unshare-net", 272, 0x40000000)
+        attempt("unshare-time", 272, 0x80)
+        attempt("clone-user", 56, 0x10000000 | 17, 0, 0, 0, 0)
+        attempt("clone3", 435, 0, 0)
+        attempt("setns", 308, os.open("/proc/self/ns/net", os.O_RDONLY), 0)
+        attempt("keyctl", 250, 0, 0, 0, 0, 0)
+        attempt("bpf", 321, 0, 0, 0)
+        attempt("io_uring_setup", 425, 8, 0)
+        attempt("userfaultfd", 323, 0)
+        attempt("fsopen", 430, b"tmpfs", 0)
+        attempt("ptrace", 101, 0, 0, 0, 0)
+        # A user namespace made by any of them would show here as a full set of capabilities.
+        print([line for line in open("/proc/self/status") if line.startswith("CapEff")][0].strip())
+        """
+    )
+    *attempts, capabilities = result.stdout.splitlines()
+    failed = dict(line.split(" ", 1) for line in attempts)
+    assert failed.pop("clone3") == "-1 Function not implemented"  # so libc falls back to clone
+    assert failed == dict.fromkeys(failed, "-1 Operation not permitted"), result.stdout
+    assert len(failed) == 11
+    assert int(capabilities.split()[1], 16) == 0
+
+
+@pytest.mark.skipif(os.uname().machine != "x86_64", reason="the x32 ABI is x86_64's")
+def test_another_syscall_abi_is_killed() -> None:
+    # x32 numbers (bit 30) would slip past a filter written for x86_64's: the filter kills.
+    result = run(
+        """
+        import ctypes, sys
+        print("before", flush=True)
+        ctypes.CDLL(None).syscall(0x40000000 | 272, 0x10000000)  # x32 unshare(CLONE_NEWUSER)
+        print("after", flush=True)
+        """
+    )
+    assert (result.verdict, result.exit_code, result.stdout) == (Verdict.KILLED, -31, "before\n")

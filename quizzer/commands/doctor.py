@@ -33,6 +33,7 @@ def doctor(as_json: bool) -> None:
             ("runner", info["runner"]),
             ("bwrap", info["bwrap"] or "-"),
             ("bwrap version", info["bwrap_version"] or "-"),
+            ("syscalls", info["syscall_filter"]),
             ("card python", f"{info['card_python']} (Python {info['card_python_version']})"),
             ("data folder", info["data_dir"]),
         ]

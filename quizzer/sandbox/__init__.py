@@ -19,6 +19,7 @@ import os
 
 from quizzer.errors import QuizzerError
 from quizzer.model import Run
+from quizzer.sandbox import inside
 from quizzer.sandbox.bwrap import candidates, find_bwrap
 from quizzer.sandbox.forkserver import ForkServer, ServerError, forget_server, shared_server
 from quizzer.sandbox.interpreter import card_python
@@ -140,9 +141,18 @@ def report() -> dict[str, object]:
         "bwrap": bwrap,
         "bwrap_version": _bwrap_version(bwrap) if bwrap else None,
         "bwrap_candidates": candidates(),
+        "syscall_filter": syscall_filter(),
         "card_python": card_python(),
         "card_python_version": platform.python_version(),
     }
+
+
+def syscall_filter() -> str:
+    """The seccomp filter every program runs under, in words ("none: <why>" without one)."""
+    machine = os.uname().machine
+    if inside.syscall_filter(machine) is None:
+        return f"none: no syscall table for {machine}"
+    return "seccomp: no namespaces, mounts, keyring, bpf, io_uring, userfaultfd, perf or ptrace"
 
 
 def _bwrap_version(path: str) -> str | None:

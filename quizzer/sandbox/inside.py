@@ -72,6 +72,7 @@ def exec_program(limits: list[int], folder: str, *, drop_caps: bool = False) -> 
     for number in (signal.SIGTERM, signal.SIGCHLD, signal.SIGHUP):
         signal.signal(number, signal.SIG_DFL)
     set_limits(limits)
+    filter_syscalls()
     sys.argv = [PROGRAM_NAME]
     sys.path[0] = folder
     sys.excepthook = _program_excepthook
@@ -284,6 +285,84 @@ def _kill_children() -> None:
                 pass
 
 
+# --- the syscall filter (seccomp), the last thing set before the program runs ---
+#
+# No card needs namespaces, mounts, the kernel keyring, bpf, io_uring, userfaultfd, perf or
+# ptrace, and each is kernel attack surface an unprivileged process can reach: a nested user
+# namespace, above all, hands the program every capability over objects of its own. They fail
+# with EPERM. clone3 fails with ENOSYS, so that libc falls back to clone, whose flags a filter
+# can read (clone3 passes them in memory). Another ABI (x32, or 32-bit int 0x80) kills.
+
+PR_SET_NO_NEW_PRIVS = 38
+PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 22, 2
+RET_ALLOW, RET_ERRNO, RET_KILL_PROCESS = 0x7FFF0000, 0x00050000, 0x80000000
+EPERM, ENOSYS = 1, 38
+X32_SYSCALL_BIT = 0x40000000
+NEW_NAMESPACES = 0x7E020000  # CLONE_NEW{NS,CGROUP,UTS,IPC,USER,PID,NET}
+CLONE_NEWTIME = 0x80  # unshare only: in clone's flags these bits are the exit signal
+SYSCALL_TABLES: dict[str, tuple[int, dict[str, int]]] = {
+    "x86_64": (0xC000003E, {  # AUDIT_ARCH_X86_64
+        "clone": 56, "unshare": 272, "clone3": 435, "setns": 308, "mount": 165,
+        "umount2": 166, "pivot_root": 155, "ptrace": 101, "add_key": 248, "request_key": 249,
+        "keyctl": 250, "perf_event_open": 298, "bpf": 321, "userfaultfd": 323,
+    }),
+    "aarch64": (0xC00000B7, {  # AUDIT_ARCH_AARCH64
+        "clone": 220, "unshare": 97, "clone3": 435, "setns": 268, "mount": 40, "umount2": 39,
+        "pivot_root": 41, "ptrace": 117, "add_key": 217, "request_key": 218, "keyctl": 219,
+        "perf_event_open": 241, "bpf": 280, "userfaultfd": 282,
+    }),
+}  # fmt: skip
+# The same numbers on both: io_uring_setup/enter/register, open_tree, move_mount, fsopen,
+# fsconfig, fsmount, fspick, mount_setattr.
+COMMON_DENIED = (425, 426, 427, 428, 429, 430, 431, 432, 433, 442)
+FLAG_CHECKED = {"clone": NEW_NAMESPACES, "unshare": NEW_NAMESPACES | CLONE_NEWTIME}
+
+
+def syscall_filter(machine: str) -> bytes | None:
+    """The seccomp BPF program for `machine` (os.uname().machine); None where none is known."""
+    import struct
+
+    if machine not in SYSCALL_TABLES:
+        return None
+    arch, numbers = SYSCALL_TABLES[machine]
+    load, jeq, jge, jset, ret = 0x20, 0x15, 0x35, 0x45, 0x06  # BPF opcodes
+    nr, arch_offset, arg0 = 0, 4, 16  # offsets in struct seccomp_data (arg0: its low half)
+    code: list[tuple[int, int, int, int]] = [
+        (load, 0, 0, arch_offset), (jeq, 1, 0, arch), (ret, 0, 0, RET_KILL_PROCESS),
+        (load, 0, 0, nr),
+    ]  # fmt: skip
+    if machine == "x86_64":
+        code += [(jge, 0, 1, X32_SYSCALL_BIT), (ret, 0, 0, RET_KILL_PROCESS)]
+    for name, number in numbers.items():
+        if name in FLAG_CHECKED:  # refused only when it makes a namespace
+            code += [(jeq, 0, 4, number), (load, 0, 0, arg0), (jset, 0, 1, FLAG_CHECKED[name]),
+                     (ret, 0, 0, RET_ERRNO | EPERM), (ret, 0, 0, RET_ALLOW)]  # fmt: skip
+        else:
+            errno = ENOSYS if name == "clone3" else EPERM
+            code += [(jeq, 0, 1, number), (ret, 0, 0, RET_ERRNO | errno)]
+    for number in COMMON_DENIED:
+        code += [(jeq, 0, 1, number), (ret, 0, 0, RET_ERRNO | EPERM)]
+    code.append((ret, 0, 0, RET_ALLOW))
+    return b"".join(struct.pack("=HBBI", *instruction) for instruction in code)
+
+
+def filter_syscalls() -> None:
+    """Install `syscall_filter` on this process and all it starts, for good (if one is known)."""
+    program = syscall_filter(os.uname().machine)
+    if program is None:
+        return
+    import ctypes
+
+    class Program(ctypes.Structure):  # struct sock_fprog
+        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_char_p)]
+
+    libc = _libc()
+    _check(libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl(PR_SET_NO_NEW_PRIVS)")
+    fprog = Program(len(program) // 8, program)
+    _check(libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0),
+           "prctl(PR_SET_SECCOMP)")  # fmt: skip
+
+
 # --- the fork server: python -I -S -c <this file> serve SOCKET_FD FLAGS ---
 #
 # A warm interpreter (asyncio imported) that forks, for each request, a supervisor S; S makes
@@ -461,7 +540,6 @@ def _loopback_up() -> None:
         request = struct.pack("16sH14s", b"lo", 0, b"")
         current = struct.unpack("16sH14s", fcntl.ioctl(probe, SIOCGIFFLAGS, request))[1]
         fcntl.ioctl(probe, SIOCSIFFLAGS, struct.pack("16sH14s", b"lo", current | IFF_UP, b""))
-
 
 
 if __name__ == "__main__":
