@@ -199,6 +199,18 @@ def test_stats_counts_cards_due_days_and_retention(runner: CliRunner, deck: Path
     assert "True retention, last 30 days: 50%" in table.output
 
 
+def test_stats_names_the_deck_of_each_section_only_when_there_are_several(
+    runner: CliRunner, deck: Path,
+) -> None:
+    def header(folder: Path) -> list[str]:
+        output = runner.invoke(cli, ["stats", "--deck", str(folder)]).output
+        return next(line for line in output.splitlines() if "section" in line).split()
+
+    assert header(deck)[:2] == ["section", "new"]
+    write_deck(deck, "other.toml", WORDS.replace('deck = "demo"', 'deck = "other"'))
+    assert header(deck)[:3] == ["section", "deck", "new"]
+
+
 def test_stats_of_a_fresh_home_are_all_new(runner: CliRunner, deck: Path) -> None:
     data = json.loads(runner.invoke(cli, ["stats", "--deck", str(deck), "--json"]).stdout)
     assert (data["reviews"], data["due"], data["new"], data["retention_30d"]) == (0, 0, 3, None)

@@ -112,12 +112,15 @@ def stats_report(report: Stats) -> Group:
     """What `quizzer stats` prints: the totals, the days ahead, and a table of sections."""
     total = report.total
     days = "  ".join(f"{day.astimezone():%a} {due}" for day, due in report.forecast)
-    table = Table("section", "deck", "new", "learning", "review", "due today", "reviews",
-                  "retention", box=None, header_style="bold")  # fmt: skip
+    # The deck column only says something when there is more than one deck.
+    several_decks = len({deck for deck, _, _ in report.sections}) > 1
+    table = Table("section", *(["deck"] if several_decks else []), box=None, header_style="bold")
+    for header in ("new", "learning", "review", "due today", "reviews", "retention"):
+        table.add_column(header, justify="right")
     for deck, section, counts in report.sections:
         numbers = (counts.new, counts.learning, counts.review, counts.due, counts.reviews)
-        table.add_row(Text(section), Text(deck), *map(str, numbers),
-                      format_percent(counts.retention))  # fmt: skip
+        table.add_row(Text(section), *([Text(deck)] if several_decks else []),
+                      *map(str, numbers), format_percent(counts.retention))  # fmt: skip
     return Group(
         Text(f"{total.cards} cards: {total.new} new, {total.learning} learning, "
              f"{total.review} in review. {report.review_rows} reviews in all."),
