@@ -33,6 +33,11 @@ def database_path() -> Path:
     return data_home() / "reviews.sqlite3"
 
 
+def anki_stamp_path() -> Path:
+    """The time of the last Anki export, which the next one must pass."""
+    return data_home() / "last-anki-export"
+
+
 def cache_dir() -> Path:
     """Where parsed decks are cached: under $QUIZZER_HOME, else the platform's cache dir."""
     if os.environ.get(HOME_ENV):

@@ -41,7 +41,7 @@ from quizzer.export import (
     text_html,
     write_atomically,
 )
-from quizzer.export.anki import MODEL_ID, MODEL_NAME, deck_id, write_package
+from quizzer.export.anki import MODEL_ID, MODEL_NAME, deck_id, export_stamp, write_package
 from quizzer.model import Card, Kind
 
 ODD_DECK = '''\
@@ -278,6 +278,34 @@ def test_the_command_stamps_notes_with_the_time_of_the_export(
     connection.close()
     assert len(stamps) == 1
     assert before <= stamps.pop() <= after
+
+
+def test_a_second_export_within_the_same_second_still_updates_anki(
+    runner: CliRunner, odd_deck: Path, tmp_path: Path, collection: Collection
+) -> None:
+    out = tmp_path / "odd.apkg"
+    assert export(runner, "anki", "--deck", str(odd_deck), "-o", str(out)).exit_code == 0
+    count = len(import_apkg(collection, out).new)
+    deck_name, card_id = edit_first_back(odd_deck, "\n# fixed at once")
+    again = export(runner, "anki", "--deck", str(odd_deck), "-o", str(out), "--force")
+    assert again.exit_code == 0, again.output
+    log = import_apkg(collection, out)
+    assert len(log.new) == 0 and len(log.updated) >= 1  # Anki counts every newer note
+    notes = notes_in(collection)
+    assert len(notes) == count
+    assert "# fixed at once" in plain(notes[guid_for(deck_name, card_id)].fields["Back"])
+
+
+def test_each_export_stamp_passes_the_last_one(tmp_path: Path) -> None:
+    record = tmp_path / "stamp"
+    assert export_stamp(record, now=1000.25) == 1000.25
+    assert export_stamp(record, now=1000.75) == 1001.0  # same second: the next one
+    assert export_stamp(record, now=1000.9) == 1002.0  # even with a clock a little behind
+    assert export_stamp(record, now=5000.5) == 5000.5
+    record.write_text("not a number")
+    assert export_stamp(record, now=10.5) == 10.5
+    (tmp_path / "a-file").write_text("")
+    assert export_stamp(tmp_path / "a-file" / "stamp", now=7.0) == 7.0  # cannot be kept: now
 
 
 def test_tsv_of_the_builtin_deck_imports_onto_basic_in_section_decks(

@@ -63,12 +63,14 @@ def anki(deck_path: Path | None, section: str | None, output: Path | None, force
     Import it in Anki with File > Import. A note's back shows the answer,
     the card's program, what it prints and the card's note.
     """
-    from quizzer.export.anki import write_package
+    from quizzer import paths
+    from quizzer.export.anki import export_stamp, write_package
 
     decks = selected_decks(deck_path)
     cards = cards_in_section(decks, section)
     path = _output_path(output, cards, section, ".apkg", force)
-    _report(write_package(cards, path, descriptions=_descriptions(decks)), as_json)
+    stamp = export_stamp(paths.anki_stamp_path())
+    _report(write_package(cards, path, descriptions=_descriptions(decks), now=stamp), as_json)
 
 
 @export.command("tsv")

@@ -3,11 +3,13 @@
 Re-importing a newer export updates the notes Anki already has, because identity is stable:
 the note type has a fixed id, a note's guid comes from (deck, card id), and a deck is matched by
 its name. Anki updates a note only from a strictly newer one (whole seconds of its `mod` time),
-so every note of an export carries the export's time.
+so every note of an export carries the export's time, and each export is at least a second
+past the one before (`export_stamp`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import sqlite3
@@ -19,6 +21,7 @@ from pathlib import Path
 
 import genanki
 
+from quizzer.errors import QuizzerError
 from quizzer.export import (
     BACK_PARTS,
     FIELD_NAMES,
@@ -82,6 +85,30 @@ def deck_id(name: str) -> int:
     """A stable id for the Anki deck `name`, below 2**53 so no JavaScript number rounds it."""
     digest = hashlib.sha256(f"quizzer deck {name}".encode()).digest()
     return (1 << 52) | (int.from_bytes(digest[:8], "big") >> 12)
+
+
+def export_stamp(record: Path, now: float | None = None) -> float:
+    """The time to stamp an export with: now, or a second past the last one kept in `record`.
+
+    Anki compares whole seconds, so without this a second export within the same second (a
+    quick fix, then export again) would be skipped on import. `record` is then updated; when it
+    cannot be read or written the stamp is simply now.
+    """
+    stamp = time.time() if now is None else now
+    try:
+        last = float(record.read_text(encoding="ascii"))
+    except (OSError, ValueError):
+        last = 0.0
+    if int(stamp) <= int(last):
+        stamp = float(int(last) + 1)
+
+    def write(temporary: Path) -> None:
+        temporary.write_text(repr(stamp), encoding="ascii")
+
+    with contextlib.suppress(OSError, QuizzerError):
+        record.parent.mkdir(parents=True, exist_ok=True)
+        write_atomically(record, write)
+    return stamp
 
 
 def write_package(
