@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import astuple, dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from quizzer import sandbox, verify
 from quizzer.model import Card, CardState, Grade, Kind, Phase, Verdict
@@ -20,6 +20,7 @@ from quizzer.store import DatabaseBusy, Key, Record, StaleRecord, Store
 
 Clock = Callable[[], datetime]
 DEFAULT_NEW_PER_DAY = 20
+DAY_STARTS_AT = time(hour=4)  # local time at which a study day starts
 
 
 @dataclass(frozen=True)
@@ -52,9 +53,15 @@ class _Graded:
 
 
 def start_of_day(now: datetime) -> datetime:
-    """The start of the user's local day that contains `now`, in UTC."""
+    """The start of the study day that contains `now`, in UTC: DAY_STARTS_AT, local time.
+
+    As in Anki, a day starts at 4 in the morning, so a session past midnight still counts
+    towards the evening's daily new-card limit.
+    """
     local = now.astimezone()
-    return local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)
+    day = local.date() - timedelta(days=int(local.hour < DAY_STARTS_AT.hour))
+    # A naive local time, so the offset is the one in force on that day (DST-safe).
+    return datetime.combine(day, DAY_STARTS_AT).astimezone().astimezone(UTC)
 
 
 def due_queue(cards: Sequence[Card], records: dict[Key, Record], now: datetime, *,

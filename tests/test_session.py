@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from conftest import write_deck
@@ -15,7 +17,14 @@ from quizzer.deck import load_deck
 from quizzer.model import Card, Grade, Phase
 from quizzer.prompts import Command
 from quizzer.schedule import Scheduler
-from quizzer.session import StudySession, StudySummary, due_queue, judge_answer, record_grade
+from quizzer.session import (
+    StudySession,
+    StudySummary,
+    due_queue,
+    judge_answer,
+    record_grade,
+    start_of_day,
+)
 from quizzer.store import Key, Record, Store, open_store
 from quizzer.ui.text import format_duration, format_interval
 
@@ -154,6 +163,51 @@ def test_the_daily_new_card_limit_holds_across_sessions(tmp_path: Path, store: S
     clock.now += timedelta(days=1)  # tomorrow: a and b are due, and two more new ones
     ui, _ = study(cards, store, *[ENTER] * 8, clock=clock, new_per_day=2)
     assert ui.shown_ids == ["a", "b", "c", "d"]
+
+
+@pytest.fixture
+def local_time_zone(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Local time is Europe/Berlin (UTC+1 in winter, +2 in summer) for the test."""
+    monkeypatch.setenv("TZ", "Europe/Berlin")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.mark.parametrize(
+    ("local_now", "local_start"),
+    [
+        ("2025-03-10 12:00", "2025-03-10 04:00"),
+        ("2025-03-10 04:00", "2025-03-10 04:00"),
+        ("2025-03-11 01:30", "2025-03-10 04:00"),  # past midnight: still the evening's day
+        ("2025-03-11 03:59", "2025-03-10 04:00"),
+        ("2025-03-30 12:00", "2025-03-30 04:00"),  # the day clocks go forward at 02:00
+        ("2025-03-31 02:00", "2025-03-30 04:00"),
+    ],
+)
+def test_a_study_day_starts_at_four_in_the_morning(local_time_zone: None, local_now: str,
+                                                   local_start: str) -> None:  # fmt: skip
+    berlin = ZoneInfo("Europe/Berlin")
+    now = datetime.fromisoformat(local_now).replace(tzinfo=berlin)
+    start = start_of_day(now)
+    assert start.tzinfo == UTC
+    assert start == datetime.fromisoformat(local_start).replace(tzinfo=berlin)
+
+
+def test_a_session_after_midnight_counts_towards_the_evenings_new_limit(
+    tmp_path: Path, store: Store, local_time_zone: None
+) -> None:
+    cards = recall_cards(tmp_path, "a", "b", "c", "d", "e")
+    clock = FakeClock(now=datetime(2025, 3, 10, 22, 0, tzinfo=UTC))  # 23:00 in Berlin
+    ui, _ = study(cards, store, *[ENTER] * 4, clock=clock, new_per_day=2)
+    assert ui.shown_ids == ["a", "b"]
+    clock.now += timedelta(hours=2)  # 01:00: the same study day, no new cards left
+    ui, _ = study(cards, store, *[ENTER] * 4, clock=clock, new_per_day=2)
+    assert ui.shown_ids == ["a", "b"]  # due again, but no new card
+    clock.now += timedelta(hours=3)  # 04:00: a new day
+    ui, _ = study(cards, store, *[ENTER] * 4, clock=clock, new_per_day=2)
+    assert ui.shown_ids == ["c", "d"]  # a and b graduated to days at 01:00
 
 
 def test_the_daily_new_limit_counts_every_section_of_the_deck(tmp_path: Path,

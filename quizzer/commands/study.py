@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 @click.option("--limit", type=click.IntRange(min=1),
               help="At most this many cards in this session [default: no limit].")  # fmt: skip
 @click.option("--new", "new_per_day", type=click.IntRange(min=0), default=20, show_default=True,
-              help="New cards a day; those first seen earlier today count.")  # fmt: skip
+              help="New cards a day (days start at 4 am); those seen earlier count.")  # fmt: skip
 @click.option("--retention", type=click.FloatRange(0.7, 0.99),
               help="Desired retention: the chance of still knowing a card when it falls due; "
                    "kept for later sessions [default: the last one given, else 0.9].")  # fmt: skip
