@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -66,9 +66,22 @@ class LazyGroup(click.Group):
         command: click.Command = getattr(module, attribute)
         return command
 
+    def resolve_command(self, ctx: click.Context,
+                        args: list[str]) -> tuple[str | None, click.Command | None, list[str]]:
+        name = args[0] if args else ""
+        if name and name not in COMMANDS and not name.startswith("-"):
+            import difflib
+
+            close = difflib.get_close_matches(name, COMMANDS, n=1)
+            hint = f" Did you mean '{close[0]}'?" if close else ""
+            ctx.fail(f"No such command '{name}'.{hint}")
+        return super().resolve_command(ctx, args)
+
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         try:
             return super().parse_args(ctx, args)
+        except click.exceptions.NoArgsIsHelpError as error:
+            _show_help(error)
         except click.UsageError as error:
             message = f"{error.format_message().strip()} (see 'quizzer --help')"
             raise click.UsageError(message) from None
@@ -83,6 +96,8 @@ class LazyGroup(click.Group):
             return super().invoke(ctx)
         except QuizzerError as error:
             raise UserError(error) from error
+        except click.exceptions.NoArgsIsHelpError as error:  # `quizzer export` alone
+            _show_help(error)
         except click.UsageError as error:
             # Raised again without a context, click prints no usage block: the error is one line.
             message = error.format_message().strip()
@@ -97,6 +112,13 @@ class LazyGroup(click.Group):
             raise _internal_error(ctx, error) from error
         except Exception as error:  # the last resort: a bug, never a user's mistake
             raise _internal_error(ctx, error) from error
+
+
+def _show_help(error: click.UsageError) -> NoReturn:
+    """A group called with nothing to do: its help, as --help shows it (not as an error)."""
+    assert error.ctx is not None
+    click.echo(error.ctx.get_help())
+    raise click.exceptions.Exit(0)
 
 
 def _internal_error(ctx: click.Context, error: Exception) -> click.exceptions.Exit:

@@ -204,7 +204,8 @@ def test_verify_one_section_by_prefix(runner: CliRunner, deck: Path) -> None:
     [
         (["test"], "Error: Missing argument 'SECTION'. (see 'quizzer test --help')"),
         (["list", "--bogus"], "Error: No such option '--bogus'. (see 'quizzer list --help')"),
-        (["stduy"], "Error: No such command 'stduy'."),
+        (["stduy"], "Error: No such command 'stduy'. Did you mean 'study'?"),
+        (["xyzzy"], "Error: No such command 'xyzzy'."),
         (["run", "-", "--timeout", "soon"], "Error: Invalid value for '--timeout': 'soon' is not"),
         (["export", "anki", "--forse"], "Error: No such option '--forse'. Did you mean '--force'?"),
     ],
@@ -214,6 +215,15 @@ def test_usage_errors_are_one_line(runner: CliRunner, args: list[str], message: 
     assert result.exit_code == 2
     [line] = result.output.strip().splitlines()
     assert line.startswith(message)
+
+
+@pytest.mark.parametrize(("args", "heading"), [([], "Commands:"), (["export"], "anki")])
+def test_a_group_called_alone_shows_its_help(runner: CliRunner, args: list[str],
+                                             heading: str) -> None:  # fmt: skip
+    result = runner.invoke(cli, args, prog_name="quizzer")
+    assert result.exit_code == 0
+    assert result.stdout.startswith(f"Usage: quizzer {' '.join(args)}".rstrip() + " [OPTIONS]")
+    assert heading in result.stdout and "Error" not in result.output
 
 
 def test_run_refuses_an_endless_file(runner: CliRunner) -> None:
