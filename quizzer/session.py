@@ -15,7 +15,7 @@ from datetime import UTC, datetime, time, timedelta
 from quizzer import sandbox, verify
 from quizzer.model import Card, CardState, Grade, Kind, Phase, Verdict
 from quizzer.prompts import Command, GradeOption, Judgement, Position, Prompts
-from quizzer.schedule import DEFAULT_RETENTION, Scheduler, utc_now
+from quizzer.schedule import DEFAULT_RETENTION, RETENTION_RANGE, Scheduler, utc_now
 from quizzer.store import DatabaseBusy, Key, Record, StaleRecord, Store
 
 Clock = Callable[[], datetime]
@@ -268,8 +268,13 @@ def desired_retention(store: Store, override: float | None = None) -> float:
     if override is not None:
         store.set_setting(RETENTION_SETTING, repr(override))
         return override
-    stored = store.setting(RETENTION_SETTING)
-    return float(stored) if stored else DEFAULT_RETENTION
+    try:
+        stored = float(store.setting(RETENTION_SETTING) or DEFAULT_RETENTION)
+    except ValueError:
+        return DEFAULT_RETENTION
+    low, high = RETENTION_RANGE
+    # A value edited in by hand (or nan) must not stop every later session.
+    return stored if low <= stored <= high else DEFAULT_RETENTION
 
 
 @dataclass(frozen=True)

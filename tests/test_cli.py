@@ -207,6 +207,7 @@ def test_verify_one_section_by_prefix(runner: CliRunner, deck: Path) -> None:
         (["stduy"], "Error: No such command 'stduy'. Did you mean 'study'?"),
         (["xyzzy"], "Error: No such command 'xyzzy'."),
         (["run", "-", "--timeout", "soon"], "Error: Invalid value for '--timeout': 'soon' is not"),
+        (["run", "-", "--timeout", "nan"], "Error: Invalid value for '--timeout': 'nan' is not a"),
         (["export", "anki", "--forse"], "Error: No such option '--forse'. Did you mean '--force'?"),
     ],
 )

@@ -136,6 +136,16 @@ def test_desired_retention_is_kept_for_later_sessions(runner: CliRunner, deck: P
         assert store.setting("desired_retention") == "0.8"
 
 
+@pytest.mark.parametrize("stored", ["nan", "1.5", "high", ""])
+def test_a_bad_stored_retention_falls_back_to_the_default(runner: CliRunner, deck: Path,
+                                                          stored: str) -> None:  # fmt: skip
+    with open_store(paths.database_path()) as store:
+        store.set_setting("desired_retention", stored)
+    result = runner.invoke(cli, ["study", "--deck", str(deck), "--json"], input="\n\n")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["reviewed"] == 1
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -144,6 +154,7 @@ def test_desired_retention_is_kept_for_later_sessions(runner: CliRunner, deck: P
         (["--new", "-1"], "Invalid value for '--new'"),
         (["--new", "many"], "'many' is not a valid integer"),
         (["--retention", "1.5"], "Invalid value for '--retention'"),
+        (["--retention", "nan"], "Invalid value for '--retention': 'nan' is not a number"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(runner: CliRunner, deck: Path, args: list[str],

@@ -25,6 +25,17 @@ deck_option = click.option(
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 
 
+class FiniteFloatRange(click.FloatRange):
+    """click's FloatRange, refusing nan too (it passes every comparison, so every range)."""
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> Any:  # fmt: skip
+        number = super().convert(value, param, ctx)
+        if number != number:  # nan; math costs an import on every start
+            self.fail(f"{value!r} is not a number.", param, ctx)
+        return number
+
+
 def deck_roots(deck_path: Path | None) -> list[Path]:
     """The deck folders a command reads: the one given, or the built-in deck and the user's."""
     if deck_path is not None:

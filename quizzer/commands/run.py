@@ -6,7 +6,12 @@ from pathlib import Path
 
 import click
 
-from quizzer.commands.common import echo_json, json_option, warn_if_unsandboxed
+from quizzer.commands.common import (
+    FiniteFloatRange,
+    echo_json,
+    json_option,
+    warn_if_unsandboxed,
+)
 from quizzer.errors import QuizzerError
 from quizzer.model import Verdict
 
@@ -17,7 +22,7 @@ MAX_SOURCE_BYTES = 4 * 1024 * 1024
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False, allow_dash=True))
 @click.option(
     "--timeout",
-    type=click.FloatRange(min=0, min_open=True, max=600),
+    type=FiniteFloatRange(min=0, min_open=True, max=600),
     default=5.0,
     show_default=True,
     help="Wall-clock seconds before the program is killed.",

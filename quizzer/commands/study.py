@@ -10,6 +10,7 @@ import click
 
 from quizzer import paths
 from quizzer.commands.common import (
+    FiniteFloatRange,
     deck_option,
     echo_json,
     json_option,
@@ -17,6 +18,7 @@ from quizzer.commands.common import (
     start_sandbox,
 )
 from quizzer.deck import cards_in_section
+from quizzer.schedule import RETENTION_RANGE
 
 if TYPE_CHECKING:
     from quizzer.session import StudySummary
@@ -29,7 +31,7 @@ if TYPE_CHECKING:
               help="At most this many cards in this session [default: no limit].")  # fmt: skip
 @click.option("--new", "new_per_day", type=click.IntRange(min=0), default=20, show_default=True,
               help="New cards a day (days start at 4 am); those seen earlier count.")  # fmt: skip
-@click.option("--retention", type=click.FloatRange(0.7, 0.99),
+@click.option("--retention", type=FiniteFloatRange(*RETENTION_RANGE),
               help="Desired retention: the chance of still knowing a card when it falls due; "
                    "kept for later sessions [default: the last one given, else 0.9].")  # fmt: skip
 @click.option("--json", "as_json", is_flag=True,
