@@ -304,6 +304,11 @@ def test_each_export_stamp_passes_the_last_one(tmp_path: Path) -> None:
     assert export_stamp(record, now=5000.5) == 5000.5
     record.write_text("not a number")
     assert export_stamp(record, now=10.5) == 10.5
+    # A record that is not a sane time is as good as none: the stamp is now, and now is kept.
+    for corrupt in ("nan", "inf", "-inf", "1e300", str(2**40)):
+        record.write_text(corrupt)
+        assert export_stamp(record, now=20.5) == 20.5, corrupt
+        assert float(record.read_text()) == 20.5
     (tmp_path / "a-file").write_text("")
     assert export_stamp(tmp_path / "a-file" / "stamp", now=7.0) == 7.0  # cannot be kept: now
 

@@ -39,6 +39,10 @@ from quizzer.model import Card
 MODEL_ID = 1_738_204_221
 MODEL_NAME = "quizzer"
 
+# A recorded export time at or past this (the year 36812) is damage, not a time: trusting it
+# would stamp every later export past what SQLite and Anki can store.
+_LAST_STAMP_LIMIT = 2**40
+
 CSS = """\
 .card {
   font-family: system-ui, -apple-system, "Segoe UI", sans-serif;
@@ -92,12 +96,14 @@ def export_stamp(record: Path, now: float | None = None) -> float:
 
     Anki compares whole seconds, so without this a second export within the same second (a
     quick fix, then export again) would be skipped on import. `record` is then updated; when it
-    cannot be read or written the stamp is simply now.
+    cannot be read or written, or holds no sane time, the stamp is simply now.
     """
     stamp = time.time() if now is None else now
     try:
         last = float(record.read_text(encoding="ascii"))
     except (OSError, ValueError):
+        last = 0.0
+    if not 0 <= last < _LAST_STAMP_LIMIT:  # nan, inf or absurd: a damaged record, not a time
         last = 0.0
     if int(stamp) <= int(last):
         stamp = float(int(last) + 1)
