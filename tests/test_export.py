@@ -6,13 +6,16 @@ fresh collection, so these tests see what a user's Anki would make of an export.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import shutil
+import socket
 import sqlite3
 import tempfile
 import time
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
@@ -440,6 +443,129 @@ def test_export_refuses_to_overwrite_without_force(
         assert zipfile.ZipFile(out).namelist() == ["collection.anki2", "media"]
     else:
         assert out.read_text(encoding="utf-8").startswith("#separator:tab\n")
+
+
+def make_symlink(folder: Path) -> Path:
+    (folder / "ok.py").write_text("keep me", encoding="utf-8")
+    (folder / "link").symlink_to("ok.py")
+    return folder / "link"
+
+
+def make_dangling_symlink(folder: Path) -> Path:
+    (folder / "link").symlink_to("nowhere")
+    return folder / "link"
+
+
+def make_fifo(folder: Path) -> Path:
+    os.mkfifo(folder / "fifo")
+    return folder / "fifo"
+
+
+def make_socket(folder: Path) -> Path:
+    with socket.socket(socket.AF_UNIX) as server, contextlib.chdir(folder):
+        server.bind("sock")  # relative: a socket's path is limited to about 100 bytes
+    return folder / "sock"
+
+
+@pytest.mark.parametrize("force", [[], ["--force"]], ids=["", "force"])
+@pytest.mark.parametrize(
+    ("make", "kind_of_file"),
+    [
+        (make_symlink, "a symbolic link"),
+        (make_dangling_symlink, "a symbolic link"),
+        (make_fifo, "a named pipe"),
+        (make_socket, "a socket"),
+    ],
+)
+@pytest.mark.parametrize("kind", ["anki", "tsv"])
+def test_only_a_regular_file_is_ever_replaced(
+    runner: CliRunner, odd_deck: Path, tmp_path: Path, kind: str,
+    make: Callable[[Path], Path], kind_of_file: str, force: list[str],
+) -> None:  # fmt: skip
+    folder = tmp_path / "out"
+    folder.mkdir()
+    out = make(folder)
+    before = {p.name: (p.lstat().st_mode, p.lstat().st_ino) for p in folder.iterdir()}
+    link_target = out.readlink() if out.is_symlink() else None
+    result = export(runner, kind, "--deck", str(odd_deck), "-o", str(out), *force)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"Error: {out} is {kind_of_file}, not a regular file; name a file with -o\n"
+    )
+    assert {p.name: (p.lstat().st_mode, p.lstat().st_ino) for p in folder.iterdir()} == before
+    if link_target is not None:
+        assert out.readlink() == link_target
+    if (folder / "ok.py").exists():
+        assert (folder / "ok.py").read_text(encoding="utf-8") == "keep me"
+
+
+@pytest.fixture
+def nothing_written_in_dev(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make any file made or moved into /dev fail the test before it happens.
+
+    Run as root, a regression would otherwise replace the real /dev/null with a file.
+    """
+    real_mkstemp, real_replace, real_rename = tempfile.mkstemp, os.replace, os.rename
+
+    def in_dev(path: Any) -> bool:
+        return Path(path).absolute().parent == Path("/dev")
+
+    def mkstemp(*args: Any, **kwargs: Any) -> Any:
+        assert not in_dev(Path(kwargs.get("dir") or ".") / "x"), "a temporary file in /dev"
+        return real_mkstemp(*args, **kwargs)
+
+    def replace(source: Any, target: Any, *args: Any, **kwargs: Any) -> None:
+        assert not in_dev(target), f"{target} replaced"
+        real_replace(source, target, *args, **kwargs)
+
+    def rename(source: Any, target: Any, *args: Any, **kwargs: Any) -> None:
+        assert not in_dev(target), f"{target} replaced"
+        real_rename(source, target, *args, **kwargs)
+
+    monkeypatch.setattr(tempfile, "mkstemp", mkstemp)
+    monkeypatch.setattr(os, "replace", replace)
+    monkeypatch.setattr(os, "rename", rename)
+
+
+@pytest.mark.skipif(not Path("/dev/null").is_char_device(), reason="no /dev/null")
+@pytest.mark.usefixtures("nothing_written_in_dev")
+@pytest.mark.parametrize("kind", ["anki", "tsv"])
+def test_a_device_is_refused_even_with_force(runner: CliRunner, odd_deck: Path,
+                                             kind: str) -> None:  # fmt: skip
+    result = export(runner, kind, "--deck", str(odd_deck), "-o", "/dev/null", "--force")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "Error: /dev/null is a character device, not a regular file; name a file with -o\n"
+    )
+    assert Path("/dev/null").is_char_device()
+
+
+def test_a_symlink_that_appears_during_the_write_is_not_replaced(tmp_path: Path) -> None:
+    out = tmp_path / "deck.tsv"
+    (tmp_path / "ok.py").write_text("keep me", encoding="utf-8")
+
+    def race(temporary: Path) -> None:
+        temporary.write_text("new", encoding="utf-8")
+        out.symlink_to("ok.py")
+
+    with pytest.raises(QuizzerError, match="is a symbolic link, not a regular file"):
+        write_atomically(out, race)
+    assert out.readlink() == Path("ok.py")
+    assert (tmp_path / "ok.py").read_text(encoding="utf-8") == "keep me"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["deck.tsv", "ok.py"]
+
+
+def test_without_overwrite_a_file_that_appears_during_the_write_is_kept(tmp_path: Path) -> None:
+    out = tmp_path / "deck.tsv"
+
+    def race(temporary: Path) -> None:
+        temporary.write_text("new", encoding="utf-8")
+        out.write_text("theirs", encoding="utf-8")
+
+    with pytest.raises(QuizzerError, match="already exists"):
+        write_atomically(out, race, overwrite=False)
+    assert out.read_text(encoding="utf-8") == "theirs"
+    assert [p.name for p in tmp_path.iterdir()] == ["deck.tsv"]
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ import click
 
 from quizzer.commands.common import deck_option, echo_json, json_option, selected_decks
 from quizzer.deck import cards_in_section
-from quizzer.errors import QuizzerError
 from quizzer.model import Card, Deck
 
 if TYPE_CHECKING:
@@ -70,7 +69,10 @@ def anki(deck_path: Path | None, section: str | None, output: Path | None, force
     cards = cards_in_section(decks, section)
     path = _output_path(output, cards, section, ".apkg", force)
     stamp = export_stamp(paths.anki_stamp_path())
-    _report(write_package(cards, path, descriptions=_descriptions(decks), now=stamp), as_json)
+    written = write_package(
+        cards, path, descriptions=_descriptions(decks), now=stamp, overwrite=force
+    )
+    _report(written, as_json)
 
 
 @export.command("tsv")
@@ -87,18 +89,17 @@ def tsv(deck_path: Path | None, section: str | None, output: Path | None, force:
 
     cards = cards_in_section(selected_decks(deck_path), section)
     path = _output_path(output, cards, section, ".tsv", force)
-    _report(write_tsv(cards, path), as_json)
+    _report(write_tsv(cards, path, overwrite=force), as_json)
 
 
 def _output_path(output: Path | None, cards: list[Card], section: str | None, suffix: str,
                  force: bool) -> Path:  # fmt: skip
     """The file to write: `output`, or one named after the deck (and section); never a surprise
-    overwrite."""
+    overwrite, and never anything but a regular file replaced."""
+    from quizzer.export import check_output
+
     path = output if output is not None else Path(_default_stem(cards, section) + suffix)
-    if path.is_dir():
-        raise QuizzerError(f"{path} is a folder; name a file with -o")
-    if path.exists() and not force:
-        raise QuizzerError(f"{path} already exists; use --force to overwrite it")
+    check_output(path, overwrite=force)  # before any work; the writer checks again
     return path
 
 

@@ -13,6 +13,7 @@ import functools
 import html
 import os
 import re
+import stat
 import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -177,11 +178,43 @@ def decks_of(cards: Iterable[Card]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(deck_name(card) for card in cards))
 
 
-def write_atomically(path: Path, write: Callable[[Path], None]) -> None:
+def check_output(path: Path, *, overwrite: bool) -> None:
+    """Refuse `path` unless it is absent, or a regular file and `overwrite` is set.
+
+    Never followed: a symlink (dangling or not), folder, device, fifo or socket is refused, as
+    the export would replace it with a file (or, through a link, write somewhere unexpected).
+    """
+    try:
+        mode = path.lstat().st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return  # nothing there; a missing folder is reported when the file is written
+    except OSError as error:
+        raise QuizzerError(f"{path}: cannot write: {error.strerror}") from error
+    if not stat.S_ISREG(mode):
+        raise QuizzerError(f"{path} is {_file_kind(mode)}, not a regular file; name a file with -o")
+    if not overwrite:
+        raise QuizzerError(f"{path} already exists; use --force to overwrite it")
+
+
+def _file_kind(mode: int) -> str:
+    kinds = [
+        (stat.S_ISLNK, "a symbolic link"),
+        (stat.S_ISDIR, "a folder"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISFIFO, "a named pipe"),
+        (stat.S_ISSOCK, "a socket"),
+    ]
+    return next((kind for test, kind in kinds if test(mode)), "not a file")
+
+
+def write_atomically(path: Path, write: Callable[[Path], None], *, overwrite: bool = True) -> None:
     """Call `write` on a temporary file next to `path`, then move it into place.
 
-    A failed export leaves any earlier file at `path` as it was.
+    A failed export leaves any earlier file at `path` as it was. `path` must pass
+    `check_output`, both before the write and just before the move.
     """
+    check_output(path, overwrite=overwrite)
     folder = path.parent
     if not folder.is_dir():
         raise QuizzerError(f"{path}: no such folder {folder}")
@@ -193,6 +226,8 @@ def write_atomically(path: Path, write: Callable[[Path], None]) -> None:
     try:
         write(Path(temporary))
         Path(temporary).chmod(0o666 & ~_umask())  # mkstemp's 0600 is too private for a deck
+        # Again: the write can take a while, and a rename replaces whatever is there by then.
+        check_output(path, overwrite=overwrite)
         Path(temporary).replace(path)
     except OSError as error:
         raise QuizzerError(f"{path}: cannot write: {error.strerror}") from error

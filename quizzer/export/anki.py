@@ -123,11 +123,13 @@ def write_package(
     *,
     descriptions: Mapping[str, str] | None = None,
     now: float | None = None,
+    overwrite: bool = True,
 ) -> Exported:
     """Write `cards` as the Anki package `path`, one Anki deck per section ("Deck::Section").
 
     `descriptions` maps an Anki deck name to its description; `now` (default: the clock) is the
     modification time of every note, which a later export must exceed for Anki to update it.
+    `path` must be absent or, when `overwrite` is set, a regular file (see `check_output`).
     """
     model = note_model()
     decks: dict[str, genanki.Deck] = {}
@@ -146,7 +148,9 @@ def write_package(
         decks[name].add_note(note)
     package = genanki.Package(list(decks.values()))
     stamp = time.time() if now is None else now
-    write_atomically(path, lambda temporary: _write_zip(package, temporary, stamp))
+    write_atomically(
+        path, lambda temporary: _write_zip(package, temporary, stamp), overwrite=overwrite
+    )
     return Exported(path, "apkg", len(cards), decks_of(cards))
 
 

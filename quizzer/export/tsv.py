@@ -51,8 +51,11 @@ def rows(cards: Sequence[Card]) -> list[list[str]]:
     return table
 
 
-def write_tsv(cards: Sequence[Card], path: Path) -> Exported:
-    """Write `cards` to `path` in Anki's text import format."""
+def write_tsv(cards: Sequence[Card], path: Path, *, overwrite: bool = True) -> Exported:
+    """Write `cards` to `path` in Anki's text import format.
+
+    `path` must be absent or, when `overwrite` is set, a regular file (see `check_output`).
+    """
     table = rows(cards)
 
     def write(temporary: Path) -> None:
@@ -64,5 +67,5 @@ def write_tsv(cards: Sequence[Card], path: Path) -> Exported:
                 table
             )
 
-    write_atomically(path, write)
+    write_atomically(path, write, overwrite=overwrite)
     return Exported(path, "tsv", len(table), decks_of(cards))
