@@ -39,6 +39,9 @@ MAX_PROBLEMS_SHOWN = 200  # a huge bad file must not bury the terminal
 _SPECIFIER = re.compile(r"\s*(>=|<=|==|!=|>|<)\s*(\d{1,9}(?:\.\d{1,9}){0,2})\s*")
 _CARD_HEADER = re.compile(r"^[ \t]*\[\[[ \t]*card[ \t]*\]\]", re.MULTILINE)
 _SYNTAX_LINE = re.compile(r"\(at line (\d+), column \d+\)")
+# Control characters a terminal would act on (colours, clearing it, setting its title): a shared
+# deck must not reach the terminal with them. Tab and newline are text; so is \r before \n.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x0c\x0e-\x1f\x7f-\x9f]|\r(?!\n)")
 
 
 class DeckError(QuizzerError):
@@ -266,6 +269,9 @@ def _section_from(source: _Source, problems: list[str]) -> Section | None:
             problems.append(f"{path}:{source.key_line(key)}: {key!r} must be a non-empty string")
     if not isinstance(data.get("about", ""), str):
         problems.append(f"{path}:{source.key_line('about')}: 'about' must be a string")
+    for key in TOP_LEVEL_KEYS - {"card"}:
+        if isinstance(data.get(key), str) and (problem := _control_problem(key, data[key])):
+            problems.append(f"{path}:{source.key_line(key)}: {problem}")
     tables = data.get("card", [])
     if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
         problems.append(f"{path}:{source.key_line('card')}: 'card' must be an array of tables")
@@ -303,6 +309,11 @@ def _card_table_problems(table: dict[str, Any]) -> list[tuple[str | None, str]]:
     if found:
         return found
 
+    for key in STRING_KEYS:
+        if key in table and (problem := _control_problem(key, table[key])):
+            found.append((key, problem))
+    if any(_CONTROL.search(tag) for tag in table.get("tags", []) if isinstance(tag, str)):
+        found.append(("tags", "a tag contains a control character"))
     if not ID_PATTERN.fullmatch(table["id"]):
         found.append(("id", f"id {table['id']!r} must be letters, digits, '.', '_' or '-'"))
     if not table["front"].strip():
@@ -352,6 +363,15 @@ def _card_table_problems(table: dict[str, Any]) -> list[tuple[str | None, str]]:
     if kind == Kind.RECALL and slot and "output" not in table:
         found.append((None, "a card whose program has {{answer}} needs an output"))
     return found
+
+
+def _control_problem(key: str, text: str) -> str | None:
+    """Why `text` must not be shown as it is: the control character it holds, or None."""
+    found = _CONTROL.search(text)
+    if found is None:
+        return None
+    code = ord(found.group()[0])
+    return f"{key!r} holds the control character U+{code:04X}, which a terminal would act on"
 
 
 def _regex_problem(output: str) -> str | None:

@@ -17,7 +17,7 @@ from typing import Any
 
 from quizzer import __version__, paths
 
-CACHE_FORMAT = "json-1"  # change it whenever the shape of an entry changes
+CACHE_FORMAT = "json-2"  # change it whenever the shape of an entry changes
 
 
 def key_for(file: Path, raw: bytes) -> str:

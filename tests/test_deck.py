@@ -115,6 +115,16 @@ def test_sections_load_in_file_name_order_and_group_by_deck(tmp_path: Path) -> N
          "is not like '>=3.12'"),
         ('id = "x"\nfront = "F"\nback = "b"\nrequires-python = ">=3.1234567890"\n', 8,
          "is not like '>=3.12'"),
+        ('id = "x"\nfront = "F \\u001b]0;owned\\u0007"\nback = "b"\n', 6,
+         "'front' holds the control character U+001B, which a terminal would act on"),
+        ('id = "x"\nfront = "F"\nback = "b"\nnote = "clear \\u001b[2J"\n', 8,
+         "'note' holds the control character U+001B"),
+        ('id = "x"\nfront = "F"\nback = "b\\rover"\n', 7,
+         "'back' holds the control character U+000D"),
+        ('id = "x"\nfront = "F"\nback = "b"\nprogram = "print(1)\\u009b"\n', 8,
+         "'program' holds the control character U+009B"),
+        ('id = "x"\nfront = "F"\nback = "b"\ntags = ["\\u0007"]\n', 8,
+         "a tag contains a control character"),
     ],
 )
 def test_schema_problem_is_reported_at_its_line(
@@ -124,6 +134,22 @@ def test_schema_problem_is_reported_at_its_line(
     [problem] = problems_of(tmp_path)
     assert problem.startswith(f"{file}:{line}: ")
     assert message in problem
+
+
+def test_text_keeps_tabs_newlines_and_any_printable_character(tmp_path: Path) -> None:
+    body = ('id = "x"\nfront = "Tab\\there → é ✓"\nback = "a\\r\\nb"\n'
+            'program = "if True:\\n\\tprint(1)\\r\\n"\n')  # fmt: skip
+    write_deck(tmp_path, "ok.toml", card_file(body))
+    [card] = load_deck(tmp_path).cards
+    assert card.front == "Tab\there → é ✓" and card.back == "a\r\nb"
+
+
+def test_a_control_character_in_a_section_name_is_refused(tmp_path: Path) -> None:
+    file = write_deck(tmp_path, "bad.toml", card_file('id = "x"\nfront = "F"\nback = "b"\n',
+                                                      section="S\\u001b[31m"))  # fmt: skip
+    [problem] = problems_of(tmp_path)
+    message = "'section' holds the control character U+001B, which a terminal would act on"
+    assert problem == f"{file}:2: {message}"
 
 
 def test_all_problems_are_reported_at_once(tmp_path: Path) -> None:
