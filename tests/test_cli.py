@@ -174,6 +174,17 @@ def test_run_reads_stdin_and_refuses_missing_files(runner: CliRunner) -> None:
     assert bad_timeout.exit_code == 2
 
 
+def test_run_shows_the_program_s_streams_as_printed(runner: CliRunner, tmp_path: Path) -> None:
+    program = tmp_path / "streams.py"
+    program.write_text("import sys\nprint('a' * 150)\nprint('  spaced   out   ')\n"
+                       "print('\\x1b[31mred', file=sys.stderr)\n")  # fmt: skip
+    result = runner.invoke(cli, ["run", str(program)])
+    assert result.exit_code == 0
+    assert result.stdout == "a" * 150 + "\n  spaced   out   \n"  # not wrapped, nothing added
+    # Its stderr on stderr (a pipe: byte for byte), then the verdict.
+    assert result.stderr.startswith("\x1b[31mred\nverdict ok  exit 0  ")
+
+
 def test_verify_passes_then_reports_a_broken_card(runner: CliRunner, deck: Path) -> None:
     result = runner.invoke(cli, ["verify", "--deck", str(deck), "--json"])
     assert result.exit_code == 0, result.output

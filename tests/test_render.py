@@ -6,8 +6,9 @@ import io
 
 from rich.console import Console
 
-from quizzer.model import Card, Kind
-from quizzer.ui.render import card_rows
+from quizzer.model import Card, Kind, Run, Verdict
+from quizzer.ui.render import card_rows, run_report
+from quizzer.ui.text import visible
 
 CARDS = [
     Card("d", "Task", "create-task", "Create a task from a coroutine object", "t", Kind.WRITE),
@@ -31,3 +32,31 @@ def test_card_rows_fit_a_terminal_and_carry_styles() -> None:
     plain = Console(file=io.StringIO(), width=40, force_terminal=True, color_system=None)
     row = card_rows(CARDS, plain).splitlines()[1]
     assert row == "create-task  write    Task     Create a…" and len(row) == 40
+
+
+def test_card_rows_honour_no_color() -> None:
+    terminal = Console(file=io.StringIO(), width=80, force_terminal=True, color_system="standard",
+                       no_color=True)  # fmt: skip
+    listing = card_rows(CARDS, terminal)
+    assert "\x1b[36m" not in listing  # no cyan kind
+    assert "\x1b[1m" in listing  # bold stays: NO_COLOR is about colour only
+
+
+def test_a_front_of_several_lines_is_listed_on_one() -> None:
+    card = Card("d", "Task", "multi", "First line\n  second line", "t", Kind.RECALL)
+    pipe = Console(file=io.StringIO(), width=80)
+    assert card_rows([card], pipe).splitlines()[1].endswith("Task     First line second line")
+
+
+def test_control_characters_are_shown_as_escapes() -> None:
+    assert visible("\x1b]0;title\x07 \x1b[2J\x9b\r\n") == "\\x1b]0;title\\x07 \\x1b[2J\\x9b\\x0d\n"
+    assert visible("tab\tnewline\né → ✓") == "tab\tnewline\né → ✓"
+
+
+def test_what_a_program_printed_cannot_drive_the_terminal() -> None:
+    run = Run(Verdict.OK, 0, "\x1b]0;owned\x07hello\n", "\x1b[2J", 0.1, False, "bwrap")
+    out = Console(file=io.StringIO(), width=80, force_terminal=True, color_system="standard")
+    out.print(run_report(run))
+    shown = out.file.getvalue()  # type: ignore[attr-defined]
+    assert "\x1b]0;" not in shown and "\x1b[2J" not in shown
+    assert "\\x1b]0;owned\\x07hello" in shown

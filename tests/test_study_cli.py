@@ -130,6 +130,26 @@ def test_json_summary_is_alone_on_stdout(runner: CliRunner, deck: Path) -> None:
     assert "Upper-case s" in result.stderr
 
 
+def test_what_a_program_prints_reaches_the_screen_escaped(runner: CliRunner,
+                                                         tmp_path: Path) -> None:  # fmt: skip
+    deck = write_deck(tmp_path / "esc", "esc.toml", """
+deck = "esc"
+section = "Escapes"
+
+[[card]]
+id = "clear"
+front = "What does it print?"
+back = "hi"
+kind = "predict"
+program = 'print("\\x1b[2J\\x1b]0;owned\\x07hi")'
+output = "hi"
+""")
+    result = runner.invoke(cli, ["study", "--deck", str(deck)], input="hi\n\n\n")
+    assert result.exit_code == 0, result.output
+    assert "\x1b" not in result.stdout
+    assert "\\x1b[2J\\x1b]0;owned\\x07hi" in result.stdout
+
+
 def test_desired_retention_is_kept_for_later_sessions(runner: CliRunner, deck: Path) -> None:
     runner.invoke(cli, ["study", "--deck", str(deck), "--retention", "0.8"], input="")
     with open_store(paths.database_path()) as store:

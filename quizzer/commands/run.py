@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -13,7 +14,7 @@ from quizzer.commands.common import (
     warn_if_unsandboxed,
 )
 from quizzer.errors import QuizzerError
-from quizzer.model import Verdict
+from quizzer.model import Run, Verdict
 
 MAX_SOURCE_BYTES = 4 * 1024 * 1024
 
@@ -44,11 +45,22 @@ def run(file: Path, timeout: float, as_json: bool) -> None:
     if as_json:
         echo_json(result.to_dict())
     else:
-        from quizzer.ui import render
-
-        render.console().print(render.run_report(result))
+        _echo_run(result)
     if result.verdict != Verdict.OK:
         raise click.exceptions.Exit(1)
+
+
+def _echo_run(result: Run) -> None:
+    """The program's stdout on stdout and its stderr on stderr, as `python FILE` would show
+    them, then the verdict on stderr. On a terminal, control characters are shown as escapes."""
+    from quizzer.ui import render
+    from quizzer.ui.text import visible
+
+    for text, stream in ((result.stdout, sys.stdout), (result.stderr, sys.stderr)):
+        if text:  # not click.echo, which would strip colour codes the program printed
+            stream.write(visible(text) if stream.isatty() else text)
+            stream.flush()
+    render.error_console().print(render.run_summary(result))
 
 
 def _read_source(file: Path) -> str:

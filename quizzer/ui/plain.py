@@ -11,7 +11,7 @@ from typing import TextIO
 
 from quizzer.model import Card, Grade, Kind
 from quizzer.prompts import Command, GradeOption, Judgement, Position
-from quizzer.ui.text import grade_help, program_with_slot
+from quizzer.ui.text import grade_help, program_with_slot, visible
 
 _GRADE_WORDS = {grade.name.lower(): grade for grade in Grade} | {
     grade.name[0].lower(): grade for grade in Grade
@@ -67,10 +67,10 @@ class PlainPrompts:
         elif judgement.right is False and judgement.answer:
             self._say("Not right.")
             if judgement.detail:
-                self._say(_indent(judgement.detail))
+                self._say(_indent(visible(judgement.detail)))
         if card.kind == Kind.PREDICT and judgement.output is not None:
             self._say("It prints:")
-            self._say(_indent(judgement.output.rstrip("\n") or "(nothing)"))
+            self._say(_indent(visible(judgement.output.rstrip("\n")) or "(nothing)"))
         else:
             self._say("Answer:")
             self._say(_indent(card.back.strip("\n")))

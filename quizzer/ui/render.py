@@ -17,7 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from quizzer.model import Card, Run, Verdict
-from quizzer.ui.text import format_percent
+from quizzer.ui.text import format_percent, visible
 
 if TYPE_CHECKING:
     from quizzer.session import Stats
@@ -44,9 +44,9 @@ def error_console() -> Console:
 
 
 def code(text: str, *, language: str = "python") -> Syntax:
-    """Code highlighted for the terminal."""
-    return Syntax(text.strip("\n"), language, theme="ansi_dark", background_color="default",
-                  word_wrap=True)  # fmt: skip
+    """Code highlighted for the terminal (control characters shown as escapes)."""
+    return Syntax(visible(text.strip("\n")), language, theme="ansi_dark",
+                  background_color="default", word_wrap=True)  # fmt: skip
 
 
 def card_panel(card: Card, *, answer: bool = True) -> Panel:
@@ -78,12 +78,14 @@ def card_rows(cards: Sequence[Card], out: Console) -> str:
     10,000-card deck lists in a fraction of a second. On a terminal each line is cut to its width.
     """
     rows = [("id", "kind", "section", "front")]
-    rows += [(card.id, str(card.kind), card.section, card.front) for card in cards]
+    # A front of several lines is listed on one.
+    rows += [(card.id, str(card.kind), card.section, " ".join(card.front.split()))
+             for card in cards]  # fmt: skip
     widths = [max(len(row[column]) for row in rows) + 2 for column in range(3)]
     starts = [0, widths[0], widths[0] + widths[1], sum(widths)]
     color = COLOR_SYSTEMS.get(out.color_system or "") if out.is_terminal else None
     bold, cyan, dim, plain = (Style.parse(name) for name in ("bold", "cyan", "dim", "none"))
-    column_styles = (bold, cyan, dim, plain)
+    column_styles = (bold, plain if out.no_color else cyan, dim, plain)  # NO_COLOR keeps bold, dim
 
     def line(row: tuple[str, ...], styles: Sequence[Style]) -> str:
         text = "".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False))
@@ -141,23 +143,27 @@ def run_report(run: Run) -> Group:
     """What a program printed, then its verdict, exit code and time."""
     parts: list[RenderableType] = []
     if run.stdout:
-        parts.append(Text(run.stdout.rstrip("\n")))
+        parts.append(Text(visible(run.stdout.rstrip("\n"))))
     if run.stderr:
-        parts.append(Text(run.stderr.rstrip("\n"), style="red"))
-    summary = Text.assemble(
+        parts.append(Text(visible(run.stderr.rstrip("\n")), style="red"))
+    parts.append(run_summary(run))
+    return Group(*parts)
+
+
+def run_summary(run: Run) -> Text:
+    """A run's verdict, exit code and time, in one line."""
+    return Text.assemble(
         ("verdict ", "dim"), verdict_text(run.verdict),
         (f"  exit {run.exit_code}  {run.seconds:.2f}s", "dim"),
         (" (output truncated)" if run.truncated else "", "yellow"),
     )  # fmt: skip
-    parts.append(summary)
-    return Group(*parts)
 
 
 def failures_table(checks: Sequence[Check]) -> Table:
     """The failed checks, each with why, or the diff of its output."""
     table = Table("card", "section", "verdict", "detail", box=None, header_style="bold")
     for check in checks:
-        detail = Syntax(check.detail, "diff", theme="ansi_dark", background_color="default")
+        detail = code(check.detail, language="diff")
         table.add_row(Text(check.card.id), Text(check.card.section), verdict_text(check.verdict),
                       detail)  # fmt: skip
     return table

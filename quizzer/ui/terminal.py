@@ -16,13 +16,12 @@ from prompt_toolkit.lexers import PygmentsLexer
 from prompt_toolkit.output import create_output
 from rich.console import Group, RenderableType
 from rich.panel import Panel
-from rich.syntax import Syntax
 from rich.text import Text
 
 from quizzer.model import Card, Grade, Kind
 from quizzer.prompts import Command, GradeOption, Judgement, Position
 from quizzer.ui import render
-from quizzer.ui.text import format_interval, program_with_slot
+from quizzer.ui.text import format_interval, program_with_slot, visible
 
 CODE_HELP = "(an empty line or Esc Enter submits · nothing: show me · u undo · q quit)\n> "
 _SHOW_ME = "show-me"  # questionary treats a None value as "use the title"
@@ -87,11 +86,10 @@ class TerminalPrompts:
         elif judgement.right is False and judgement.answer:
             parts.append(Text("✗ Not right", style="red bold"))
             if judgement.detail:
-                parts.append(Syntax(judgement.detail, "diff", theme="ansi_dark",
-                                    background_color="default"))  # fmt: skip
+                parts.append(render.code(judgement.detail, language="diff"))
         if card.kind == Kind.PREDICT and judgement.output is not None:
             parts += [Text("It prints", style="cyan bold"),
-                      Text(judgement.output.rstrip("\n") or "(nothing)")]  # fmt: skip
+                      Text(visible(judgement.output.rstrip("\n")) or "(nothing)")]  # fmt: skip
         else:
             parts += [Text("Answer", style="green bold"), render.code(card.back)]
         if card.note:

@@ -16,6 +16,16 @@ if TYPE_CHECKING:
 
 SLOT_MARK = "▶ your code here"
 
+# Every control character but tab and newline, as its escape. What a program prints is
+# untrusted: it must not drive the terminal (colours, clearing it, setting its title).
+_CONTROLS = (*range(0x09), *range(0x0B, 0x20), *range(0x7F, 0xA0))
+_ESCAPES = {code: f"\\x{code:02x}" for code in _CONTROLS}
+
+
+def visible(text: str) -> str:
+    """`text` with its control characters (but tab and newline) shown as escapes."""
+    return text.translate(_ESCAPES)
+
 
 def format_interval(interval: timedelta) -> str:
     """A short human interval: 45s, 10m, 3h, 4d, 2.5mo, 1.2y."""
