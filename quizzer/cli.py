@@ -174,4 +174,8 @@ def cli(ctx: click.Context, home: str | None, debug: bool) -> None:
 
 def main() -> None:
     """Entry point of the console script."""
+    for stream in (sys.stdout, sys.stderr):
+        # Under an ASCII or Latin-1 locale, a '·' or a card's text must not end the command.
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="replace")
     cli(prog_name="quizzer")

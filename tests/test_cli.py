@@ -252,6 +252,24 @@ def test_group_option_errors_are_one_line(runner: CliRunner) -> None:
     )
 
 
+@pytest.mark.parametrize("encoding", ["ascii", "latin-1"])
+@pytest.mark.parametrize("args", [["show", "create-task"], ["study", "--limit", "1"]])
+def test_a_narrow_output_encoding_does_not_end_the_command(tmp_path: Path, encoding: str,
+                                                           args: list[str]) -> None:  # fmt: skip
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "quizzer", *args], input="\n\n", capture_output=True,
+        env={**os.environ, "QUIZZER_HOME": str(tmp_path), "PYTHONIOENCODING": encoding},
+        timeout=60, text=True, encoding=encoding,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "create-task" in done.stdout or "card 1 of 1" in done.stdout
+    if encoding == "ascii":
+        assert "?" in done.stdout  # the '·' it lacks, replaced
+
+
 def test_output_closed_early_is_quiet(tmp_path: Path) -> None:
     import subprocess
     import sys
