@@ -609,6 +609,7 @@ def test_section_option_exports_only_that_section(
     [
         (["--section", "no such section"], "Error: no section 'no such section'; sections are: "),
         (["-o", "missing/folder/out.apkg"], "Error: missing/folder/out.apkg: no such folder"),
+        (["-o", ""], "Error: Invalid value for '-o' / '--output': an empty path names no file"),
     ],
 )
 def test_bad_input_ends_in_one_line_and_exit_2(
@@ -620,6 +621,53 @@ def test_bad_input_ends_in_one_line_and_exit_2(
     assert result.stderr.count("\n") == 1
     assert "Traceback" not in result.output
     assert list(workdir.iterdir()) == []
+
+
+@pytest.mark.parametrize("kind", ["anki", "tsv"])
+def test_dash_writes_the_export_to_stdout_and_the_summary_to_stderr(
+    runner: CliRunner, odd_deck: Path, workdir: Path, tmp_path: Path, collection: Collection,
+    kind: str,
+) -> None:  # fmt: skip
+    (workdir / "-").write_text("keep me", encoding="utf-8")  # a file named "-" is not stdout
+    result = export(runner, kind, "--deck", str(odd_deck), "-o", "-")
+    assert result.exit_code == 0, result.output
+    assert result.stderr == "Wrote 2 notes in 1 Anki deck to stdout\n"
+    assert [p.name for p in workdir.iterdir()] == ["-"]
+    assert (workdir / "-").read_text(encoding="utf-8") == "keep me"
+
+    out = tmp_path / f"odd.{'apkg' if kind == 'anki' else 'tsv'}"
+    out.write_bytes(result.stdout_bytes)
+    log = import_apkg(collection, out) if kind == "anki" else import_tsv(collection, out)
+    assert len(log.new) == 2
+    if kind == "tsv":  # the very text a file gets
+        as_file = tmp_path / "as-file.tsv"
+        assert export(runner, kind, "--deck", str(odd_deck), "-o", str(as_file)).exit_code == 0
+        assert as_file.read_bytes() == result.stdout_bytes
+
+
+@pytest.mark.parametrize("kind", ["anki", "tsv"])
+def test_dash_with_json_keeps_stdout_for_the_export(
+    runner: CliRunner, odd_deck: Path, workdir: Path, kind: str
+) -> None:
+    result = export(runner, kind, "--deck", str(odd_deck), "-o", "-", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stderr) == {
+        "path": None,
+        "format": "apkg" if kind == "anki" else "tsv",
+        "notes": 2,
+        "decks": ["odd <deck>::Ünïcode & <Sections>"],
+    }
+    assert result.stdout_bytes.startswith(b"PK" if kind == "anki" else b"#separator:tab\n")
+    assert list(workdir.iterdir()) == []
+
+
+def test_a_file_named_dash_is_written_when_named_as_a_path(
+    runner: CliRunner, odd_deck: Path, workdir: Path
+) -> None:
+    result = export(runner, "tsv", "--deck", str(odd_deck), "-o", "./-", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["path"] == "-"
+    assert (workdir / "-").read_text(encoding="utf-8").startswith("#separator:tab\n")
 
 
 def test_a_folder_as_output_is_refused(runner: CliRunner, odd_deck: Path, tmp_path: Path) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -14,9 +16,15 @@ from quizzer.deck import cards_in_section
 from quizzer.model import Card, Deck
 
 if TYPE_CHECKING:
-    from quizzer.export import Exported
+    from quizzer.export import Exported, Target
 
 _UNSAFE_IN_NAMES = re.compile(r"[^\w.-]+")
+
+
+def _refuse_empty(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value == "":
+        raise click.BadParameter("an empty path names no file; name one, or - for stdout")
+    return value
 
 
 def _export_options(suffix: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -30,8 +38,11 @@ def _export_options(suffix: str) -> Callable[[Callable[..., Any]], Callable[...,
                 click.option(
                     "-o",
                     "--output",
-                    type=click.Path(dir_okay=False, path_type=Path),
-                    help=f"The file to write [default: DECK{suffix} in the current folder].",
+                    # A str, not a Path: Path("./-") is "-", and that must stay a file's name.
+                    type=click.Path(dir_okay=False, allow_dash=True),
+                    callback=_refuse_empty,
+                    help=f"The file to write, or - for stdout (the summary then goes to stderr) "
+                    f"[default: DECK{suffix} in the current folder].",
                 ),
                 click.option("--force", is_flag=True, help="Overwrite the output file."),
                 json_option,
@@ -55,7 +66,7 @@ def export() -> None:
 
 @export.command("anki")
 @_export_options(".apkg")
-def anki(deck_path: Path | None, section: str | None, output: Path | None, force: bool,
+def anki(deck_path: Path | None, section: str | None, output: str | None, force: bool,
          as_json: bool) -> None:  # fmt: skip
     """Write an Anki package with quizzer's own note type.
 
@@ -67,17 +78,17 @@ def anki(deck_path: Path | None, section: str | None, output: Path | None, force
 
     decks = selected_decks(deck_path)
     cards = cards_in_section(decks, section)
-    path = _output_path(output, cards, section, ".apkg", force)
+    target = _target(output, cards, section, ".apkg", force)
     stamp = export_stamp(paths.anki_stamp_path())
     written = write_package(
-        cards, path, descriptions=_descriptions(decks), now=stamp, overwrite=force
+        cards, target, descriptions=_descriptions(decks), now=stamp, overwrite=force
     )
     _report(written, as_json)
 
 
 @export.command("tsv")
 @_export_options(".tsv")
-def tsv(deck_path: Path | None, section: str | None, output: Path | None, force: bool,
+def tsv(deck_path: Path | None, section: str | None, output: str | None, force: bool,
         as_json: bool) -> None:  # fmt: skip
     """Write the cards as a text file for Anki's File > Import.
 
@@ -88,17 +99,19 @@ def tsv(deck_path: Path | None, section: str | None, output: Path | None, force:
     from quizzer.export.tsv import write_tsv
 
     cards = cards_in_section(selected_decks(deck_path), section)
-    path = _output_path(output, cards, section, ".tsv", force)
-    _report(write_tsv(cards, path, overwrite=force), as_json)
+    target = _target(output, cards, section, ".tsv", force)
+    _report(write_tsv(cards, target, overwrite=force), as_json)
 
 
-def _output_path(output: Path | None, cards: list[Card], section: str | None, suffix: str,
-                 force: bool) -> Path:  # fmt: skip
-    """The file to write: `output`, or one named after the deck (and section); never a surprise
-    overwrite, and never anything but a regular file replaced."""
+def _target(output: str | None, cards: list[Card], section: str | None, suffix: str,
+            force: bool) -> Target:  # fmt: skip
+    """Where to write: stdout for "-", else the file `output` or one named after the deck (and
+    section); never a surprise overwrite, and never anything but a regular file replaced."""
     from quizzer.export import check_output
 
-    path = output if output is not None else Path(_default_stem(cards, section) + suffix)
+    if output == "-":
+        return sys.stdout.buffer
+    path = Path(output) if output is not None else Path(_default_stem(cards, section) + suffix)
     check_output(path, overwrite=force)  # before any work; the writer checks again
     return path
 
@@ -117,7 +130,14 @@ def _descriptions(decks: list[Deck]) -> dict[str, str]:
 
 
 def _report(written: Exported, as_json: bool) -> None:
-    if as_json:
-        echo_json(written.to_dict())
+    """The summary, or its JSON: on stderr when the export itself went to stdout."""
+    if written.path is not None:
+        if as_json:
+            echo_json(written.to_dict())
+        else:
+            click.echo(written.summary())
+    elif as_json:
+        indent = 2 if sys.stderr.isatty() else None  # as echo_json does for stdout
+        click.echo(json.dumps(written.to_dict(), indent=indent, ensure_ascii=False), err=True)
     else:
-        click.echo(written.summary())
+        click.echo(written.summary(), err=True)

@@ -13,12 +13,13 @@ import functools
 import html
 import os
 import re
+import shutil
 import stat
 import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, TypeAlias
 
 from quizzer.errors import QuizzerError
 from quizzer.model import Card, Kind
@@ -31,6 +32,9 @@ BACK_PARTS = (
     ("Source", "The sheet writes"),
 )
 FIELD_NAMES = ("Front", "Back", *(field for field, _heading in BACK_PARTS))
+
+# Where an export goes: a file, or a binary stream such as stdout.
+Target: TypeAlias = Path | BinaryIO
 
 # Inline styles rather than classes: a text import lands on a note type without our CSS, and an
 # explicit text colour keeps the light code box readable in Anki's night mode.
@@ -71,20 +75,21 @@ class NoteFields:
 
 @dataclass(frozen=True)
 class Exported:
-    """What an export wrote."""
+    """What an export wrote; `path` is None when it went to a stream (stdout)."""
 
-    path: Path
+    path: Path | None
     format: str
     notes: int
     decks: tuple[str, ...]
 
     def summary(self) -> str:
         decks = "deck" if len(self.decks) == 1 else "decks"
-        return f"Wrote {self.notes} notes in {len(self.decks)} Anki {decks} to {self.path}"
+        where = "stdout" if self.path is None else self.path
+        return f"Wrote {self.notes} notes in {len(self.decks)} Anki {decks} to {where}"
 
     def to_dict(self) -> dict[str, object]:
         return {
-            "path": str(self.path),
+            "path": None if self.path is None else str(self.path),  # None: stdout
             "format": self.format,
             "notes": self.notes,
             "decks": list(self.decks),
@@ -176,6 +181,33 @@ def anki_tags(card: Card) -> list[str]:
 def decks_of(cards: Iterable[Card]) -> tuple[str, ...]:
     """The Anki deck names of `cards`, in first-seen order."""
     return tuple(dict.fromkeys(deck_name(card) for card in cards))
+
+
+def write_export(target: Target, write: Callable[[Path], None], *, overwrite: bool = True) -> None:
+    """Write an export to a file (see `write_atomically`) or to a binary stream.
+
+    Either way `write` makes the whole export first, so a failed export writes nothing.
+    """
+    if isinstance(target, Path):
+        write_atomically(target, write, overwrite=overwrite)
+        return
+    name = str(getattr(target, "name", "output")).strip("<>")  # sys.stdout's is "<stdout>"
+    with tempfile.TemporaryDirectory(prefix="quizzer-export-") as folder:
+        temporary = Path(folder) / "export"
+        try:
+            write(temporary)
+            with temporary.open("rb") as file:
+                shutil.copyfileobj(file, target)
+            target.flush()
+        except BrokenPipeError:
+            raise  # the reader had enough (`| head`): the CLI ends quietly
+        except OSError as error:
+            raise QuizzerError(f"{name}: cannot write: {error.strerror}") from error
+
+
+def path_of(target: Target) -> Path | None:
+    """The file an export to `target` writes, or None for a stream."""
+    return target if isinstance(target, Path) else None
 
 
 def check_output(path: Path, *, overwrite: bool) -> None:

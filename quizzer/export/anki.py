@@ -26,12 +26,15 @@ from quizzer.export import (
     BACK_PARTS,
     FIELD_NAMES,
     Exported,
+    Target,
     anki_tags,
     deck_name,
     decks_of,
     note_fields,
     note_guid,
+    path_of,
     write_atomically,
+    write_export,
 )
 from quizzer.model import Card
 
@@ -119,17 +122,18 @@ def export_stamp(record: Path, now: float | None = None) -> float:
 
 def write_package(
     cards: Sequence[Card],
-    path: Path,
+    target: Target,
     *,
     descriptions: Mapping[str, str] | None = None,
     now: float | None = None,
     overwrite: bool = True,
 ) -> Exported:
-    """Write `cards` as the Anki package `path`, one Anki deck per section ("Deck::Section").
+    """Write `cards` as an Anki package to `target` (a file or a binary stream), one Anki deck
+    per section ("Deck::Section").
 
     `descriptions` maps an Anki deck name to its description; `now` (default: the clock) is the
     modification time of every note, which a later export must exceed for Anki to update it.
-    `path` must be absent or, when `overwrite` is set, a regular file (see `check_output`).
+    A file must be absent or, when `overwrite` is set, a regular file (see `check_output`).
     """
     model = note_model()
     decks: dict[str, genanki.Deck] = {}
@@ -148,10 +152,10 @@ def write_package(
         decks[name].add_note(note)
     package = genanki.Package(list(decks.values()))
     stamp = time.time() if now is None else now
-    write_atomically(
-        path, lambda temporary: _write_zip(package, temporary, stamp), overwrite=overwrite
+    write_export(
+        target, lambda temporary: _write_zip(package, temporary, stamp), overwrite=overwrite
     )
-    return Exported(path, "apkg", len(cards), decks_of(cards))
+    return Exported(path_of(target), "apkg", len(cards), decks_of(cards))
 
 
 def _write_zip(package: genanki.Package, path: Path, stamp: float) -> None:

@@ -14,12 +14,14 @@ from pathlib import Path
 
 from quizzer.export import (
     Exported,
+    Target,
     anki_tags,
     deck_name,
     decks_of,
     note_fields,
     note_guid,
-    write_atomically,
+    path_of,
+    write_export,
 )
 from quizzer.model import Card
 
@@ -51,10 +53,10 @@ def rows(cards: Sequence[Card]) -> list[list[str]]:
     return table
 
 
-def write_tsv(cards: Sequence[Card], path: Path, *, overwrite: bool = True) -> Exported:
-    """Write `cards` to `path` in Anki's text import format.
+def write_tsv(cards: Sequence[Card], target: Target, *, overwrite: bool = True) -> Exported:
+    """Write `cards` in Anki's text import format (UTF-8) to `target`, a file or a binary stream.
 
-    `path` must be absent or, when `overwrite` is set, a regular file (see `check_output`).
+    A file must be absent or, when `overwrite` is set, a regular file (see `check_output`).
     """
     table = rows(cards)
 
@@ -67,5 +69,5 @@ def write_tsv(cards: Sequence[Card], path: Path, *, overwrite: bool = True) -> E
                 table
             )
 
-    write_atomically(path, write, overwrite=overwrite)
-    return Exported(path, "tsv", len(table), decks_of(cards))
+    write_export(target, write, overwrite=overwrite)
+    return Exported(path_of(target), "tsv", len(table), decks_of(cards))
