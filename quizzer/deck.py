@@ -102,6 +102,8 @@ def deck_files(path: Path) -> list[Path]:
         raise QuizzerError(f"{path}: no such file or folder")
     if path.is_file():
         return [path]
+    if not path.is_dir():
+        raise QuizzerError(f"{path}: not a deck file or folder")
     files = sorted(p for p in path.rglob("*.toml") if p.is_file())
     if not files:
         raise QuizzerError(f"{path}: no deck files (*.toml) in this folder")
@@ -239,7 +241,7 @@ def _parse(file: Path, raw: bytes, problems: list[str]) -> _Source | None:
         problems.append(f"{file}: not a text file (it contains NUL bytes)")
         return None
     try:
-        text = raw.decode("utf-8")
+        text = raw.decode("utf-8").removeprefix("\ufeff")  # the BOM some Windows editors write
     except UnicodeDecodeError as error:
         line = raw.count(b"\n", 0, error.start) + 1
         problems.append(f"{file}:{line}: not UTF-8 text (byte 0x{raw[error.start]:02x})")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from quizzer.errors import QuizzerError
+
 HOME_ENV = "QUIZZER_HOME"
 
 
@@ -12,7 +14,13 @@ def data_home() -> Path:
     """The user's quizzer folder: $QUIZZER_HOME, else the platform's user data dir."""
     override = os.environ.get(HOME_ENV)
     if override:
-        return Path(override).expanduser()
+        try:
+            home = Path(override).expanduser()
+        except RuntimeError:  # ~name of no user here
+            raise QuizzerError(f"{HOME_ENV}={override}: no such user's home to expand") from None
+        if home.exists() and not home.is_dir():
+            raise QuizzerError(f"{HOME_ENV}={override}: not a folder")
+        return home
     import platformdirs
 
     return Path(platformdirs.user_data_dir("quizzer", appauthor=False))

@@ -144,6 +144,13 @@ def test_text_keeps_tabs_newlines_and_any_printable_character(tmp_path: Path) ->
     assert card.front == "Tab\there → é ✓" and card.back == "a\r\nb"
 
 
+def test_a_byte_order_mark_is_read_past(tmp_path: Path) -> None:
+    (tmp_path / "bom.toml").write_bytes(
+        "\ufeff".encode() + card_file('id = "x"\nfront = "F"\nback = "b"\n').encode()
+    )
+    assert [card.id for card in load_deck(tmp_path).cards] == ["x"]
+
+
 def test_a_control_character_in_a_section_name_is_refused(tmp_path: Path) -> None:
     file = write_deck(tmp_path, "bad.toml", card_file('id = "x"\nfront = "F"\nback = "b"\n',
                                                       section="S\\u001b[31m"))  # fmt: skip

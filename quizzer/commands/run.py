@@ -70,6 +70,8 @@ def _read_source(file: Path) -> str:
             raw: bytes = stream.read(MAX_SOURCE_BYTES + 1)
     except FileNotFoundError:
         raise QuizzerError(f"{file}: no such file") from None
+    except RuntimeError:  # click's answer to '-' with stdin closed
+        raise QuizzerError("-: cannot read the program from stdin (it is closed)") from None
     except OSError as error:
         raise QuizzerError(f"{file}: cannot read: {error.strerror}") from None
     if len(raw) > MAX_SOURCE_BYTES:
