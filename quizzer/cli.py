@@ -104,8 +104,11 @@ class LazyGroup(click.Group):
             if error.ctx is not None and error.ctx.command is not self:
                 message += f" (see '{error.ctx.command_path} --help')"
             raise click.UsageError(message) from None
-        except (click.exceptions.Exit, click.ClickException, click.Abort, KeyboardInterrupt):
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
+        except KeyboardInterrupt:  # Ctrl-C where a command does not take it: the shell's 130
+            click.echo("\nInterrupted.", err=True)
+            raise click.exceptions.Exit(130) from None
         except BrokenPipeError as error:
             if _stdout_closed():
                 raise  # output piped into `head` that had enough: click's main exits 1 quietly

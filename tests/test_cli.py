@@ -128,6 +128,32 @@ def test_user_errors_are_one_line_and_exit_2(
     assert result.exception is None or isinstance(result.exception, SystemExit)
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--home", "~no-such-user-here", "sections"],
+         "Error: QUIZZER_HOME=~no-such-user-here: no such user's home to expand"),
+        (["--home", "/dev/null", "stats"], "Error: QUIZZER_HOME=/dev/null: not a folder"),
+        (["list", "--deck", "/dev/null"], "Error: /dev/null: not a deck file or folder"),
+    ],
+)
+def test_a_home_or_deck_that_cannot_be_one_is_one_line(runner: CliRunner, args: list[str],
+                                                        message: str) -> None:  # fmt: skip
+    result = runner.invoke(cli, args)
+    assert (result.exit_code, result.output.strip()) == (2, message)
+
+
+def test_run_from_a_closed_stdin_is_one_line() -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "quizzer", "run", "-"], stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, timeout=60,
+                          preexec_fn=lambda: os.close(0))  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr == "Error: -: cannot read the program from stdin (it is closed)\n"
+
+
 def test_bad_deck_lists_every_problem_and_exits_2(runner: CliRunner, tmp_path: Path) -> None:
     write_deck(tmp_path, "a.toml", 'deck = "d"\nsection = "S"\n[[card]]\nid = "x"\nfront = "F"\n')
     write_deck(tmp_path, "b.toml", "deck = \n")
@@ -268,6 +294,39 @@ def test_a_narrow_output_encoding_does_not_end_the_command(tmp_path: Path, encod
     assert "create-task" in done.stdout or "card 1 of 1" in done.stdout
     if encoding == "ascii":
         assert "?" in done.stdout  # the '·' it lacks, replaced
+
+
+def test_ctrl_c_during_verify_ends_it_with_130(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    write_deck(tmp_path / "slow", "slow.toml", """deck = "slow"
+section = "Slow"
+
+[[card]]
+id = "nap"
+front = "F"
+back = "b"
+kind = "predict"
+program = "import time\\ntime.sleep(2)\\nprint(1)"
+output = "1"
+""")
+    verify = subprocess.Popen(
+        [sys.executable, "-m", "quizzer", "verify", "--deck", str(tmp_path / "slow")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "QUIZZER_HOME": str(tmp_path)},
+    )  # fmt: skip
+    # Once quizzer has started a sandbox, the command is running: interrupt it then.
+    children = Path(f"/proc/{verify.pid}/task/{verify.pid}/children")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not children.read_text().strip():
+        time.sleep(0.02)
+    verify.send_signal(signal.SIGINT)
+    out, err = verify.communicate(timeout=30)
+    assert verify.returncode == 130
+    assert err.strip() == "Interrupted." and out == ""
 
 
 def test_output_closed_early_is_quiet(tmp_path: Path) -> None:

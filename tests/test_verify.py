@@ -155,6 +155,25 @@ def test_verify_cards_keeps_deck_order_and_reports_progress() -> None:
     assert [c.ok for c in checks] == [True, True, True, False, True, True]
 
 
+def test_an_interrupted_verify_starts_no_more_cards(monkeypatch: pytest.MonkeyPatch) -> None:
+    started: list[str] = []
+    real_check = verify.check_card
+
+    def counted(card: Card) -> verify.Check:
+        started.append(card.id)
+        return real_check(card)
+
+    def interrupt(check: verify.Check) -> None:
+        raise KeyboardInterrupt  # Ctrl-C as the first result comes in
+
+    monkeypatch.setattr(verify, "check_card", counted)
+    cards = [make_card(id=f"c{n}", kind=Kind.PREDICT, program="print(1)", output="1")
+             for n in range(40)]  # fmt: skip
+    with pytest.raises(KeyboardInterrupt):
+        verify_cards(cards, jobs=2, progress=interrupt)
+    assert len(started) <= 4  # the ones already running, not all 40
+
+
 def test_output_diff_is_unified() -> None:
     assert output_diff("a\nb", "a\nc").splitlines()[-2:] == ["-b", "+c"]
 

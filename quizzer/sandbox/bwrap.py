@@ -213,7 +213,8 @@ def root_user_namespace() -> int:
     """
     helper = subprocess.Popen(
         [card_python(), "-I", "-S", "-c", _USERNS_HELPER],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, env={},
+        # stderr: a Ctrl-C that ends quizzer first leaves it a broken pipe, not worth a word.
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env={},
     )  # fmt: skip
     assert helper.stdin is not None and helper.stdout is not None
     try:
