@@ -37,6 +37,10 @@ FIELD_ORDER = (
     "requires-python", "timeout", "note", "source",
 )  # fmt: skip
 _NUMBERED_FILE = re.compile(r"^(\d+)-")
+# Latin letters NFKD does not take apart into an ASCII letter and marks.
+_ASCII_FOLDS = str.maketrans({"æ": "ae", "œ": "oe", "ø": "o", "đ": "d", "ð": "d", "þ": "th",
+                              "ł": "l", "ı": "i", "ħ": "h", "ŧ": "t"})  # fmt: skip
+
 
 
 @dataclass(frozen=True)
@@ -70,9 +74,13 @@ class AddedCard:
 
 
 def slugify(text: str, max_length: int = 48, fallback: str = "card") -> str:
-    """A lowercase ASCII slug of `text` (words joined by '-'), cut at a word, or `fallback`."""
-    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    words = re.findall(r"[a-z0-9]+", plain.lower())
+    """A lowercase ASCII slug of `text` (words joined by '-'), cut at a word, or `fallback`.
+
+    Letters are folded to ASCII (casefold and NFKD: "Straße" is "strasse", "é" is "e").
+    """
+    folded = unicodedata.normalize("NFKD", text).casefold().translate(_ASCII_FOLDS)
+    plain = unicodedata.normalize("NFKD", folded).encode("ascii", "ignore").decode("ascii")
+    words = re.findall(r"[a-z0-9]+", plain)
     slug = ""
     for word in words:
         longer = f"{slug}-{word}" if slug else word

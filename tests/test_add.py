@@ -376,12 +376,23 @@ def test_concurrent_adds_all_land(deck: Path, same_front: bool) -> None:
         ("Schedule a task (high-level API)", "schedule-a-task-high-level-api"),
         ("  Café: naïve `await`?  ", "cafe-naive-await"),
         ("¿¡!!", "card"),
+        ("Straße", "strasse"),
+        ("Ærø œuvre, Łódź", "aero-oeuvre-lodz"),
+        ("ＦＵＬＬ ｗｉｄｔｈ ①", "full-width-1"),
+        ("日本語", "card"),
         ("a" * 60, "a" * 48),
         ("word " * 20, "-".join(["word"] * 9)),
     ],
 )
 def test_slugify(text: str, slug: str) -> None:
     assert deck_writer.slugify(text) == slug
+
+
+def test_a_front_without_ascii_letters_still_gets_an_id(runner: CliRunner, home: Path) -> None:
+    for front in ("Straße", "日本語", "日本"):
+        assert runner.invoke(cli, ["add", "--section", "S", "--front", front, "--back", "1"]
+                             ).exit_code == 0  # fmt: skip
+    assert [c.id for c in load_deck(home / "decks" / "mine").cards] == ["strasse", "card", "card-2"]
 
 
 def test_unique_id_counts_up() -> None:
