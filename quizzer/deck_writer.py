@@ -73,6 +73,12 @@ class AddedCard:
     new_section: bool
 
 
+def normalize_newlines(text: str) -> str:
+    """`text` with every CRLF and lone CR turned into LF (TOML reads a CRLF in a multi-line
+    string as LF, so a stored CR would not survive a round trip)."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
 def slugify(text: str, max_length: int = 48, fallback: str = "card") -> str:
     """A lowercase ASCII slug of `text` (words joined by '-'), cut at a word, or `fallback`.
 
@@ -147,6 +153,7 @@ def add_card(path: Path | None, section: str, table: Mapping[str, Any]) -> Added
     file of its own. Nothing is written unless the whole resulting deck loads.
     """
     path, own = _writable_path(path)
+    section = normalize_newlines(section)
     if path.is_file():
         folder = path.parent
     else:
@@ -254,11 +261,13 @@ def append_card_text(text: str, table: Mapping[str, Any]) -> str:
 
 def check_addition(target: DeckTarget, section: str,
                    table: Mapping[str, Any]) -> tuple[dict[str, Any], str | None]:  # fmt: skip
-    """Raise what stops `table` joining `section` of `target`; else the table with its id, and
-    the deck's spelling of the section (None for a new section).
+    """Raise what stops `table` joining `section` of `target`; else the table as it is to be
+    written (its text with LF line ends, its id), and the deck's spelling of the section (None
+    for a new section).
     """
     if not section.strip():
         raise QuizzerError("the section name is empty")
+    table = {key: _normalized(value) for key, value in table.items()}
     taken = {card.id: card for card in target.deck.cards} if target.deck else {}
     if "id" in table:
         first = taken.get(table["id"])
@@ -267,7 +276,7 @@ def check_addition(target: DeckTarget, section: str,
                 f"duplicate id {table['id']!r}: deck {target.name!r} already has it "
                 f"({first.path}:{first.line}); choose another --id"
             )
-        with_id = dict(table)
+        with_id = table
     else:
         with_id = {"id": unique_id(slugify(str(table.get("front", ""))), taken), **table}
     problems = card_problems(with_id)
@@ -280,6 +289,15 @@ def check_addition(target: DeckTarget, section: str,
             "pass the deck folder to add a new section"
         )
     return with_id, existing
+
+
+def _normalized(value: Any) -> Any:
+    """A card field's value with its line ends made LF (strings, and lists of strings)."""
+    if isinstance(value, str):
+        return normalize_newlines(value)
+    if isinstance(value, list):
+        return [normalize_newlines(item) if isinstance(item, str) else item for item in value]
+    return value
 
 
 def _add_locked(target: DeckTarget, section: str, table: dict[str, Any]) -> AddedCard:

@@ -238,6 +238,25 @@ def test_an_invalid_card_is_refused_before_anything_runs(
     assert snapshot(deck) == before
 
 
+@pytest.mark.parametrize("newline", ["\r\n", "\r"], ids=["crlf", "cr"])
+def test_line_ends_of_the_text_given_are_stored_as_lf(
+    runner: CliRunner, home: Path, newline: str
+) -> None:
+    program = "print(1)\nprint(2)\n".replace("\n", newline)
+    for front in ("First", "Second"):  # a new section file, then an append to it
+        result = runner.invoke(cli, ["add", "--section", "P", "--kind", "predict",
+                                     "--front", f"{front}{newline}card", "--back", f"1{newline}2",
+                                     "--program", program, "--output", f"1{newline}2"])  # fmt: skip
+        assert result.exit_code == 0, result.output
+    file = home / "decks" / "mine" / "p.toml"
+    assert b"\r" not in file.read_bytes()
+    assert "\\r" not in file.read_text()  # no escaped one-liner either
+    cards = load_deck(file).cards
+    assert [(c.front, c.back, c.program, c.output) for c in cards] == [
+        (f"{front}\ncard", "1\n2", "print(1)\nprint(2)\n", "1\n2") for front in ("First", "Second")
+    ]
+
+
 def test_a_deck_file_that_does_not_parse_is_left_alone(runner: CliRunner, deck: Path) -> None:
     broken = deck / "basics.toml"
     broken.write_text(ODD_DECK.replace('section="Basics"', 'section="Basics'))

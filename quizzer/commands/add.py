@@ -125,8 +125,10 @@ def add(deck_path: Path | None, section: str | None, front: str | None, back: st
     target = deck_writer.find_target(deck_path)
     if target.is_file and section is None:
         section = target.section_names()[0]
-    fields = CardFields(section, front, back, Kind(kind) if kind else None, card_id,
-                        list(tags), program, output, Match(match))  # fmt: skip
+    text = _lf_text  # every text given is stored with LF line ends, so it reads back the same
+    fields = CardFields(text(section), text(front), text(back), Kind(kind) if kind else None,
+                        text(card_id), [deck_writer.normalize_newlines(tag) for tag in tags],
+                        text(program), text(output), Match(match))  # fmt: skip
     interactive = bool(fields.missing())
     if interactive and not sys.stdin.isatty():
         raise QuizzerError(
@@ -171,6 +173,13 @@ def add(deck_path: Path | None, section: str | None, front: str | None, back: st
     where = "a new section file " if added.new_section else ""
     status = "verified" if verified else "not verified"
     click.echo(f"Added card {card.id!r} to {where}{added.file} ({card.section}; {status})")
+
+
+def _lf_text(value: str | None) -> str | None:
+    """An option's text with CRLF and CR line ends made LF, as the card will store it."""
+    from quizzer.deck_writer import normalize_newlines
+
+    return None if value is None else normalize_newlines(value)
 
 
 def refuse(check: Check) -> None:
