@@ -17,7 +17,7 @@ from quizzer.model import Card, Grade
 from quizzer.prompts import Command, Judgement, Position, Prompts
 from quizzer.schedule import Scheduler, utc_now
 from quizzer.session import Clock, judge_answer, record_grade, runs_answers
-from quizzer.store import Key, Record, StaleRecord, Store
+from quizzer.store import Key, Record, StaleRecord, StorageError, Store
 
 CHOICES = 4  # the right answer and up to three distractors
 MIN_DISTRACTORS = 2  # fewer than this and the card is self-graded
@@ -160,6 +160,9 @@ def run_test(cards: Sequence[Card], pool: Sequence[Card], ui: Prompts, *, sectio
             review_id = recorder.record(card, answer.right, clock) if recorder else None
             answers.append((answer, review_id))
     except KeyboardInterrupt:
+        stopped = True
+    except StorageError as error:  # --record cannot write: keep the score of what was recorded
+        ui.notice(f"{error} (the last answer was not recorded)")
         stopped = True
     return TestResult(
         section=section,

@@ -16,7 +16,7 @@ from quizzer import sandbox, verify
 from quizzer.model import Card, CardState, Grade, Kind, Phase, Verdict
 from quizzer.prompts import Command, GradeOption, Judgement, Position, Prompts
 from quizzer.schedule import DEFAULT_RETENTION, RETENTION_RANGE, Scheduler, utc_now
-from quizzer.store import DatabaseBusy, Key, Record, StaleRecord, Store
+from quizzer.store import Key, Record, StaleRecord, StorageError, Store
 
 Clock = Callable[[], datetime]
 DEFAULT_NEW_PER_DAY = 20
@@ -169,7 +169,7 @@ class StudySession:
                 self._done.append(step)
         except KeyboardInterrupt:
             stopped = True
-        except DatabaseBusy as error:
+        except StorageError as error:  # another quizzer holds it, the disk is full...
             # Every grade before this one is saved; end with the summary, not a lost session.
             self.ui.notice(f"{error} (the grade of the card on screen was not saved)")
             stopped = True

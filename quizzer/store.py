@@ -98,7 +98,11 @@ class StaleRecord(QuizzerError):
     """Another session reviewed the card since its record was read."""
 
 
-class DatabaseBusy(QuizzerError):
+class StorageError(QuizzerError):
+    """The review database cannot be read or written here (a full disk, permissions, I/O)."""
+
+
+class DatabaseBusy(StorageError):
     """Another process held the database's write lock for longer than the busy timeout."""
 
 
@@ -261,7 +265,7 @@ class Store:
     def _transaction(self) -> Iterator[None]:
         # IMMEDIATE takes the write lock up front, so a second session waits (busy timeout)
         # instead of failing half-way through a review.
-        with _busy_is_reported(self.path):
+        with _storage_errors_reported(self.path):
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield
@@ -291,7 +295,7 @@ def connect(path: Path) -> sqlite3.Connection:
     except (OSError, sqlite3.Error) as error:
         raise QuizzerError(f"{path}: cannot open the review database: {error}") from None
     try:
-        with _busy_is_reported(path):
+        with _storage_errors_reported(path):
             connection.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_MS)}")
             connection.execute("PRAGMA journal_mode = WAL")
             # FULL: a review that was reported saved survives even a power cut, not just a kill.
@@ -329,18 +333,34 @@ def migrate(connection: sqlite3.Connection, target: int = SCHEMA_VERSION) -> int
     return max(version, target)
 
 
+# What the machine, not the file, is to blame for: each is said in words, not as corruption.
+_STORAGE_PROBLEMS = {
+    sqlite3.SQLITE_FULL: "the disk is full",
+    sqlite3.SQLITE_READONLY: "it is read-only here",
+    sqlite3.SQLITE_CANTOPEN: "it cannot be opened (check the folder exists and is writable)",
+    sqlite3.SQLITE_PERM: "permission denied",
+    sqlite3.SQLITE_IOERR: "the disk failed to read or write it (is it full?)",
+}
+
+
 @contextmanager
-def _busy_is_reported(path: Path) -> Iterator[None]:
+def _storage_errors_reported(path: Path) -> Iterator[None]:
     """Turn "database is locked" (another process kept the write lock past the busy timeout)
-    into DatabaseBusy, so the user sees one line instead of an internal error."""
+    into DatabaseBusy, and a full disk or a read-only folder into StorageError, so the user
+    sees one line instead of an internal error."""
     try:
         yield
     except sqlite3.OperationalError as error:
-        if error.sqlite_errorcode & 0xFF not in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
-            raise
-        raise DatabaseBusy(
-            f"{path}: another quizzer is using the review database; try again"
-        ) from None
+        code = error.sqlite_errorcode & 0xFF  # the primary code of an extended one
+        if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+            raise DatabaseBusy(
+                f"{path}: another quizzer is using the review database; try again"
+            ) from None
+        if code in _STORAGE_PROBLEMS:
+            raise StorageError(
+                f"{path}: cannot use the review database: {_STORAGE_PROBLEMS[code]}"
+            ) from None
+        raise
 
 
 def _state_columns(state: CardState) -> tuple[object, ...]:

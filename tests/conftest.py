@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from quizzer import paths
+from quizzer.store import Store
 
 
 @pytest.fixture(autouse=True)
@@ -36,3 +39,14 @@ def write_deck(folder: Path, name: str, text: str) -> Path:
     file = folder / name
     file.write_text(text, encoding="utf-8")
     return file
+
+
+def fill_the_disk(store: Store) -> None:
+    """Let the database grow no further, and use up the room left in it: a full disk."""
+    connection = store._db  # the limit is the connection's own: set it where quizzer writes
+    pages = connection.execute("PRAGMA page_count").fetchone()[0]
+    connection.execute(f"PRAGMA max_page_count = {pages}")
+    with contextlib.suppress(sqlite3.OperationalError):
+        for n in range(10_000):
+            connection.execute("INSERT INTO setting (name, value) VALUES (?, ?)",
+                               (f"filler-{n}", "x" * 500))  # fmt: skip

@@ -10,7 +10,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import write_deck
+from conftest import fill_the_disk, write_deck
 from fake_ui import ENTER, INTERRUPT, FakeClock, FakeUI
 
 from quizzer.deck import load_deck
@@ -414,5 +414,17 @@ def test_a_database_locked_by_another_quizzer_ends_the_session_with_its_summary(
     assert summary.stopped and summary.reviewed == 0 and summary.left == 2
     assert ui.notices == [
         f"{path}: another quizzer is using the review database; try again"
+        " (the grade of the card on screen was not saved)"
+    ]
+
+
+def test_a_full_disk_ends_the_session_with_its_summary(tmp_path: Path, store: Store) -> None:
+    cards = recall_cards(tmp_path, *(f"c{n}" for n in range(150)))
+    fill_the_disk(store)
+    ui = FakeUI([ENTER] * 300)
+    summary = StudySession(cards, store, SCHEDULER, ui, clock=FakeClock(), new_per_day=150).run()
+    assert summary.stopped and summary.reviewed == store.review_count() < 150
+    assert ui.notices == [
+        f"{store.path}: cannot use the review database: the disk is full"
         " (the grade of the card on screen was not saved)"
     ]

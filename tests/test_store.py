@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import fill_the_disk
 
 from quizzer import paths
 from quizzer import store as store_module
@@ -27,6 +28,7 @@ from quizzer.store import (
     DatabaseBusy,
     Record,
     StaleRecord,
+    StorageError,
     Store,
     connect,
     migrate,
@@ -247,6 +249,20 @@ def test_a_review_while_another_process_holds_the_lock_is_one_clear_error(
         assert store.review_count() == 0
         review(store, KEY, Grade.GOOD, NOON)
         assert store.review_count() == 1
+
+
+def test_a_full_disk_is_one_clear_error_and_keeps_what_was_saved(store: Store) -> None:
+    fill_the_disk(store)
+    saved = 0
+    with pytest.raises(StorageError) as caught:
+        for minute in range(10_000):  # until the room left in the last pages is gone too
+            review(store, KEY, Grade.GOOD, NOON + timedelta(minutes=minute))
+            saved += 1
+    assert str(caught.value) == f"{store.path}: cannot use the review database: the disk is full"
+    assert not isinstance(caught.value, DatabaseBusy)
+    # Every review before the failing one is there, whole; the failing one left nothing.
+    assert store.review_count() == saved
+    assert store.record(KEY).reps == saved  # type: ignore[union-attr]
 
 
 @pytest.mark.usefixtures("short_busy_timeout")
