@@ -25,7 +25,7 @@ from typing import Any
 from quizzer import paths
 from quizzer.deck import DeckError, card_problems, deck_files, load_deck, load_decks
 from quizzer.errors import QuizzerError
-from quizzer.model import Card, Deck
+from quizzer.model import Card, Deck, Kind, Match
 
 OWN_DECK_NAME = "mine"
 LOCK_NAME = ".quizzer.lock"
@@ -268,6 +268,7 @@ def check_addition(target: DeckTarget, section: str,
     if not section.strip():
         raise QuizzerError("the section name is empty")
     table = {key: _normalized(value) for key, value in table.items()}
+    _refuse_meaningless(table)
     taken = {card.id: card for card in target.deck.cards} if target.deck else {}
     if "id" in table:
         first = taken.get(table["id"])
@@ -281,7 +282,8 @@ def check_addition(target: DeckTarget, section: str,
         with_id = {"id": unique_id(slugify(str(table.get("front", ""))), taken), **table}
     problems = card_problems(with_id)
     if problems:
-        raise QuizzerError(f"card {with_id['id']}: {'; '.join(problems)}")
+        which = f"card {table['id']!r}" if "id" in table else "the card"
+        raise QuizzerError(f"cannot add {which}: {'; '.join(problems)}")
     existing = target.section_named(section)
     if target.is_file and existing is None:
         raise QuizzerError(
@@ -298,6 +300,31 @@ def _normalized(value: Any) -> Any:
     if isinstance(value, list):
         return [normalize_newlines(item) if isinstance(item, str) else item for item in value]
     return value
+
+
+def refuse_empty_fields(table: Mapping[str, Any]) -> None:
+    """Raise for a front, back or tag of the card `table` that is given but blank."""
+    for key in ("front", "back"):
+        value = table.get(key)
+        if isinstance(value, str) and not value.strip():
+            raise QuizzerError(f"the card's {key} is empty (--{key})")
+    tags = table.get("tags")
+    if isinstance(tags, list) and any(isinstance(t, str) and not t.strip() for t in tags):
+        raise QuizzerError("a --tag is empty: give each tag a name, or leave it out")
+
+
+def _refuse_meaningless(table: Mapping[str, Any]) -> None:
+    """Raise for a field that is given but says nothing: blank, or with nothing to act on."""
+    refuse_empty_fields(table)
+    recall = table.get("kind", str(Kind.RECALL)) == Kind.RECALL
+    if "output" in table and "program" not in table and recall:
+        raise QuizzerError(
+            "--output is what the card's program prints, and this recall card has no "
+            "program (give it one with --program, or leave out --output)"
+        )
+    if "output" not in table and table.get("match", str(Match.EXACT)) != Match.EXACT:
+        raise QuizzerError("--match says how to compare the program's output with --output, "
+                           "and the card has no --output")  # fmt: skip
 
 
 def _add_locked(target: DeckTarget, section: str, table: dict[str, Any]) -> AddedCard:

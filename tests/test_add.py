@@ -223,7 +223,12 @@ def test_no_verify_saves_a_failing_card_with_a_warning(runner: CliRunner, deck: 
         (["--kind", "predict", "--program", "{{answer}}", "--output", "1"], "must not contain"),
         (["--kind", "predict", "--program", "print(1)"], "a predict card needs an output"),
         (["--id", "-bad id"], "must be letters, digits"),
-        (["--front", "   "], "'front' is empty"),
+        (["--front", "   "], "the card's front is empty (--front)"),
+        (["--back", ""], "the card's back is empty (--back)"),
+        (["--tag", ""], "a --tag is empty"),
+        (["--tag", "ok", "--tag", " "], "a --tag is empty"),
+        (["--output", "1"], "this recall card has no program"),
+        (["--match", "regex"], "the card has no --output"),
     ],
 )
 def test_an_invalid_card_is_refused_before_anything_runs(
@@ -236,6 +241,28 @@ def test_an_invalid_card_is_refused_before_anything_runs(
     assert message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert snapshot(deck) == before
+
+
+def test_an_invalid_card_is_named_in_plain_words(runner: CliRunner, deck: Path) -> None:
+    args = ["add", "--deck", str(deck), "--section", "Basics", "--kind", "write", "--front", "F",
+            "--back", "x = 1", "--output", "1"]  # fmt: skip
+    generated = runner.invoke(cli, args)
+    assert generated.stderr == (
+        "Error: cannot add the card: a write card's program needs {{answer}}\n"
+    )
+    named = runner.invoke(cli, [*args, "--id", "mine"])
+    assert named.stderr == (
+        "Error: cannot add card 'mine': a write card's program needs {{answer}}\n"
+    )
+
+
+def test_an_empty_option_is_refused_before_anything_is_asked(runner: CliRunner, deck: Path) -> None:
+    # Without a terminal the missing fields could not be asked; the empty tag is said first,
+    # as it would be in a terminal, instead of after every question.
+    result = runner.invoke(cli, ["add", "--deck", str(deck), "--tag", ""], input="")
+    assert (result.exit_code, result.stderr) == (
+        2, "Error: a --tag is empty: give each tag a name, or leave it out\n"
+    )
 
 
 @pytest.mark.parametrize("newline", ["\r\n", "\r"], ids=["crlf", "cr"])

@@ -129,6 +129,7 @@ def add(deck_path: Path | None, section: str | None, front: str | None, back: st
     fields = CardFields(text(section), text(front), text(back), Kind(kind) if kind else None,
                         text(card_id), [deck_writer.normalize_newlines(tag) for tag in tags],
                         text(program), text(output), Match(match))  # fmt: skip
+    deck_writer.refuse_empty_fields(fields.table())  # before asking for the rest
     interactive = bool(fields.missing())
     if interactive and not sys.stdin.isatty():
         raise QuizzerError(
@@ -228,7 +229,7 @@ def ask_fields(fields: CardFields, target: DeckTarget) -> None:
         fields.output = _ask_program_and_output(fields, edit_first=False)
     if fields.back is None:  # a predict card: its answer is what the program prints
         fields.back = ask.ask_text("Back (what the user should answer)",
-                                   default=fields.output or "")  # fmt: skip
+                                   default=fields.output or "", required=True)  # fmt: skip
     if not fields.tags:
         fields.tags = ask.ask_tags()
 

@@ -40,19 +40,22 @@ def choose_kind() -> Kind:
     return Kind(questionary.select("Kind of card", choices=choices).unsafe_ask())
 
 
+def _not_blank(text: str) -> bool | str:
+    return bool(text.strip()) or "Must not be empty"
+
+
 def ask_line(message: str, default: str = "") -> str:
     """One line of text that is not blank, stripped."""
-    answer: str = questionary.text(
-        message, default=default, validate=lambda text: bool(text.strip()) or "Must not be empty"
-    ).unsafe_ask()
+    answer: str = questionary.text(message, default=default, validate=_not_blank).unsafe_ask()
     return answer.strip()
 
 
-def ask_text(message: str, default: str = "") -> str:
-    """Text of any number of lines, as typed."""
+def ask_text(message: str, default: str = "", *, required: bool = False) -> str:
+    """Text of any number of lines, as typed; not blank when `required`."""
     typed: str = questionary.text(
-        message, default=default, multiline=True, instruction=MULTILINE_HINT
-    ).unsafe_ask()
+        message, default=default, multiline=True, instruction=MULTILINE_HINT,
+        validate=_not_blank if required else None,
+    ).unsafe_ask()  # fmt: skip
     return typed
 
 
