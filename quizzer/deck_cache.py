@@ -1,10 +1,11 @@
 """Remember validated deck sections, so that a large deck is parsed once, not on every command.
 
-An entry is keyed on the cache format, quizzer's version, the file's path and a hash of its
-bytes: any edit, or a new quizzer, misses the cache. Entries are plain JSON (never pickle: a
-shared or synced home must not be a way to run code outside the sandbox) holding only card tables
-that passed validation; deck.py rebuilds cards from them, and any entry that is not shaped like
-one is treated as a miss.
+Each deck file has one entry, named after its path, holding a digest of the cache format,
+quizzer's version and the file's bytes: any edit, or a new quizzer, misses the cache and the
+entry is rewritten, so the cache holds one entry per deck file however often decks are edited.
+Entries are plain JSON (never pickle: a shared or synced home must not be a way to run code
+outside the sandbox) holding only card tables that passed validation; deck.py rebuilds cards
+from them, and any entry that is not shaped like one is treated as a miss.
 """
 
 from __future__ import annotations
@@ -13,39 +14,52 @@ import hashlib
 import json
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from quizzer import __version__, paths
 
-CACHE_FORMAT = "json-2"  # change it whenever the shape of an entry changes
+CACHE_FORMAT = "json-3"  # change it whenever the shape of an entry changes
+_DIGEST_KEY = "quizzer-cache-digest"
 
 
-def key_for(file: Path, raw: bytes) -> str:
+class CacheKey(NamedTuple):
+    """Where a deck file's entry lives (from its path) and what it must hold (from its bytes)."""
+
+    slot: str
+    digest: str
+
+
+def key_for(file: Path, raw: bytes) -> CacheKey:
     """The cache key of a deck file with content `raw`."""
+    slot = hashlib.blake2b(str(file.resolve()).encode(), digest_size=16).hexdigest()
     digest = hashlib.blake2b(digest_size=20)
-    for part in (CACHE_FORMAT, __version__, str(file.resolve())):
+    for part in (CACHE_FORMAT, __version__):
         digest.update(part.encode() + b"\0")
     digest.update(raw)
-    return digest.hexdigest()
+    return CacheKey(slot, digest.hexdigest())
 
 
-def get(key: str) -> dict[str, Any] | None:
-    """The JSON object stored under `key`, or None."""
+def get(key: CacheKey) -> dict[str, Any] | None:
+    """The JSON object stored under `key`, or None (no entry, or one of other content)."""
     try:
-        data = json.loads((paths.cache_dir() / f"{key}.json").read_bytes())
+        data = json.loads((paths.cache_dir() / f"{key.slot}.json").read_bytes())
     except (OSError, ValueError, RecursionError):  # ValueError: bad JSON or bad UTF-8
         return None
-    return data if isinstance(data, dict) else None
+    if not isinstance(data, dict) or data.pop(_DIGEST_KEY, None) != key.digest:
+        return None
+    return data
 
 
-def put(key: str, data: dict[str, Any]) -> None:
-    """Store `data` under `key`; a cache that cannot be written is simply not used."""
+def put(key: CacheKey, data: dict[str, Any]) -> None:
+    """Store `data` under `key`, in place of the file's earlier entry; a cache that cannot be
+    written is simply not used."""
     folder = paths.cache_dir()
     try:
-        text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        text = json.dumps({**data, _DIGEST_KEY: key.digest}, ensure_ascii=False,
+                          separators=(",", ":"))  # fmt: skip
         folder.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=folder, suffix=".tmp", delete=False) as handle:
             handle.write(text.encode("utf-8"))
-        Path(handle.name).replace(folder / f"{key}.json")
+        Path(handle.name).replace(folder / f"{key.slot}.json")
     except (OSError, TypeError, ValueError):  # TypeError, ValueError: not JSON data
         return

@@ -251,6 +251,18 @@ def test_cache_serves_unchanged_files_and_misses_edited_ones(tmp_path: Path, hom
     assert load_deck(tmp_path).cards[0].front == "Add 1 and 2"
 
 
+def test_the_cache_keeps_one_entry_per_deck_file_however_often_it_is_edited(
+    tmp_path: Path, home: Path
+) -> None:
+    file = write_deck(tmp_path, "basics.toml", GOOD)
+    for n in range(5):
+        file.write_text(GOOD.replace("Add one and two", f"Add one and two, take {n}"),
+                        encoding="utf-8")  # fmt: skip
+        assert load_deck(tmp_path).cards[0].front == f"Add one and two, take {n}"
+    [entry] = (home / "cache").glob("*")
+    assert "take 4" in entry.read_text(encoding="utf-8")
+
+
 @pytest.mark.parametrize(
     "content",
     [b"not json", b"\xff\xfe", b"[1, 2]", b'{"deck": "demo"}',
@@ -285,11 +297,11 @@ def test_the_cache_never_unpickles(tmp_path: Path, home: Path) -> None:
     marker = tmp_path / "ran-outside-the-sandbox"
     key = deck_cache.key_for(file, file.read_bytes())
     (home / "cache").mkdir(parents=True)
-    for name in (f"{key}.pickle", f"{key}.json"):
+    for name in (f"{key.slot}.pickle", f"{key.slot}.json"):
         (home / "cache" / name).write_bytes(pickle.dumps(_Touch(marker)))
     assert load_deck(tmp_path).cards[0].id == "add"
     assert not marker.exists()
-    entry = json.loads((home / "cache" / f"{key}.json").read_text(encoding="utf-8"))
+    entry = json.loads((home / "cache" / f"{key.slot}.json").read_text(encoding="utf-8"))
     assert entry["cards"][0]["table"]["id"] == "add"  # replaced by a real entry
 
 
