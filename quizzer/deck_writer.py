@@ -4,6 +4,10 @@ The new card is rendered with tomlkit and appended after the file's last byte, s
 layout elsewhere in the file are untouched. The write is atomic (a temporary file in the same
 folder, fsync, rename, fsync of the folder) and happens under an exclusive lock on the deck, held
 from reading the deck to renaming the file, so concurrent `quizzer add` runs all land.
+
+Decks are merged by their `deck` name across folders (the built-in deck and every folder of the
+user's), so a card is checked against the whole merged deck it joins, not only the folder it is
+written to: an id or a section taken anywhere in that deck would break every command reading it.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import tempfile
 import time
 import tomllib
 import unicodedata
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -25,7 +29,7 @@ from typing import Any
 from quizzer import paths
 from quizzer.deck import DeckError, card_problems, deck_files, load_deck, load_decks
 from quizzer.errors import QuizzerError
-from quizzer.model import Card, Deck, Kind, Match
+from quizzer.model import Card, Deck, Kind, Match, Section
 
 OWN_DECK_NAME = "mine"
 LOCK_NAME = ".quizzer.lock"
@@ -42,7 +46,6 @@ _ASCII_FOLDS = str.maketrans({"æ": "ae", "œ": "oe", "ø": "o", "đ": "d", "ð"
                               "ł": "l", "ı": "i", "ħ": "h", "ŧ": "t"})  # fmt: skip
 
 
-
 @dataclass(frozen=True)
 class DeckTarget:
     """A place `add_card` can write to: a deck folder or one section file, and what it holds."""
@@ -50,6 +53,10 @@ class DeckTarget:
     path: Path
     name: str
     deck: Deck | None  # None while the folder holds no deck file yet
+    # The deck files the default commands load besides the target's, and the sections among
+    # them that carry the target's deck name (merged with it into one deck).
+    other_files: tuple[Path, ...] = ()
+    merged_sections: tuple[Section, ...] = ()
 
     @property
     def is_file(self) -> bool:
@@ -62,6 +69,15 @@ class DeckTarget:
         """The deck's spelling of section `name` (compared case-insensitively), or None."""
         wanted = name.strip().casefold()
         return next((s for s in self.section_names() if s.casefold() == wanted), None)
+
+    def merged_cards(self) -> dict[str, Card]:
+        """Every card of the merged deck by id: the target's and those of its name elsewhere."""
+        cards = [*(self.deck.cards if self.deck else ()),
+                 *(card for section in self.merged_sections for card in section.cards)]  # fmt: skip
+        found: dict[str, Card] = {}
+        for card in cards:
+            found.setdefault(card.id, card)
+        return found
 
 
 @dataclass(frozen=True)
@@ -133,12 +149,39 @@ def find_target(path: Path | None) -> DeckTarget:
     return _load_target(*_writable_path(path))
 
 
+def merged_target(target: DeckTarget, merged_roots: Sequence[Path]) -> DeckTarget:
+    """`target` with the rest of the deck it belongs to: when the commands that read the default
+    decks (`merged_roots`, merged by deck name) read the target too, the files of those roots
+    and the sections among them of the target's name.
+
+    Raises when those decks do not load.
+    """
+    if not _read_by_default(target.path, merged_roots):  # e.g. a copy of the built-in deck
+        return target
+    # A file is the target's however it is reached (a root may hold the target, or be it).
+    seen = {file.resolve() for file in deck_files(target.path)} if target.deck else set()
+    others: list[Path] = []
+    for root in merged_roots:
+        for file in deck_files(root):
+            if file.resolve() not in seen:
+                seen.add(file.resolve())
+                others.append(file)
+    sections = [s for deck in load_decks(others) if deck.name == target.name for s in deck.sections]
+    return replace(target, other_files=tuple(others), merged_sections=tuple(sections))
+
+
+def _in_builtin(path: Path) -> bool:
+    """Whether `path` is the built-in deck or inside it, also through a symlink."""
+    builtin = paths.builtin_deck_dir().resolve()
+    resolved = path.resolve()
+    return resolved == builtin or builtin in resolved.parents
+
+
 def refuse_builtin(path: Path) -> None:
     """Raise when `path` is the built-in deck or inside it, also through a symlink: it is never
     written."""
-    builtin = paths.builtin_deck_dir().resolve()
-    resolved = path.resolve()
-    if resolved == builtin or builtin in resolved.parents:
+    if _in_builtin(path):
+        resolved = path.resolve()
         through = "" if path.absolute() == resolved else f" (a link to {resolved})"
         raise QuizzerError(
             f"{path}{through}: the built-in deck is read-only; add cards to your own deck "
@@ -146,11 +189,13 @@ def refuse_builtin(path: Path) -> None:
         )
 
 
-def add_card(path: Path | None, section: str, table: Mapping[str, Any]) -> AddedCard:
+def add_card(path: Path | None, section: str, table: Mapping[str, Any], *,
+             merged_roots: Sequence[Path]) -> AddedCard:  # fmt: skip
     """Append the card `table` to `section` of the deck at `path` (default: the user's own).
 
-    Without an "id", the card gets a slug of its front, unique in the deck. A new section gets a
-    file of its own. Nothing is written unless the whole resulting deck loads.
+    Without an "id", the card gets a slug of its front, unique in the deck merged across
+    `merged_roots` (see `merged_target`). A new section gets a file of its own. Nothing is written
+    unless the whole resulting deck, and every deck in `merged_roots` with it, loads.
     """
     path, own = _writable_path(path)
     section = normalize_newlines(section)
@@ -160,7 +205,8 @@ def add_card(path: Path | None, section: str, table: Mapping[str, Any]) -> Added
         folder = path
         _make_folder(folder)
     with deck_lock(folder):
-        return _add_locked(_load_target(path, own), section, dict(table))
+        target = merged_target(_load_target(path, own), merged_roots)
+        return _add_locked(target, section, dict(table))
 
 
 def _writable_path(path: Path | None) -> tuple[Path, bool]:
@@ -181,6 +227,14 @@ def _load_target(path: Path, own: bool) -> DeckTarget:
         deck = load_deck(path)
         return DeckTarget(path, deck.name, deck)
     return DeckTarget(path, OWN_DECK_NAME if own else path.resolve().name, None)
+
+
+def _read_by_default(path: Path, roots: Sequence[Path]) -> bool:
+    """Whether the commands that read the default decks (`roots`) read `path` too, or will once
+    a card is in it: it is in the user's decks folder, or in one of `roots` (through a link)."""
+    resolved = path.resolve()
+    homes = {paths.user_decks_dir().resolve(), *(root.resolve() for root in roots)}
+    return any(resolved == home or home in resolved.parents for home in homes)
 
 
 @contextlib.contextmanager
@@ -269,7 +323,7 @@ def check_addition(target: DeckTarget, section: str,
         raise QuizzerError("the section name is empty")
     table = {key: _normalized(value) for key, value in table.items()}
     _refuse_meaningless(table)
-    taken = {card.id: card for card in target.deck.cards} if target.deck else {}
+    taken = target.merged_cards()
     if "id" in table:
         first = taken.get(table["id"])
         if first is not None:
@@ -290,6 +344,8 @@ def check_addition(target: DeckTarget, section: str,
             f"{target.path} holds only section {target.section_names()[0]!r}; "
             "pass the deck folder to add a new section"
         )
+    if existing is None:
+        _refuse_section_elsewhere(target, section)
     return with_id, existing
 
 
@@ -325,6 +381,21 @@ def _refuse_meaningless(table: Mapping[str, Any]) -> None:
     if "output" not in table and table.get("match", str(Match.EXACT)) != Match.EXACT:
         raise QuizzerError("--match says how to compare the program's output with --output, "
                            "and the card has no --output")  # fmt: skip
+
+
+def _refuse_section_elsewhere(target: DeckTarget, section: str) -> None:
+    """Raise when the merged deck has `section` in a file outside the target: a second file for
+    one section breaks the deck."""
+    wanted = section.strip().casefold()
+    other = next((s for s in target.merged_sections if s.name.casefold() == wanted), None)
+    if other is None:
+        return
+    read_only = other.path is None or _in_builtin(other.path)
+    where = "" if read_only else f"add to it with --deck {other.path}, or "
+    raise QuizzerError(
+        f"deck {target.name!r} already has section {other.name!r} in {other.path}, outside "
+        f"{target.path}; {where}choose another section name"
+    )
 
 
 def _add_locked(target: DeckTarget, section: str, table: dict[str, Any]) -> AddedCard:
@@ -374,15 +445,19 @@ def _write_checked(target: DeckTarget, file: Path, data: bytes, mode: int, card_
 
 
 def _load_with(target: DeckTarget, file: Path, temp: Path) -> Deck:
-    """The deck as it will be once `temp` replaces `file`, loaded and checked in full."""
-    others = [] if target.is_file or target.deck is None else deck_files(target.path)
+    """The deck as it will be once `temp` replaces `file`, loaded and checked in full, merged
+    with the rest of the decks the default commands read (so an id or section taken in another
+    folder of the same deck is caught too)."""
+    own = [] if target.is_file or target.deck is None else deck_files(target.path)
+    own_files = [*(f for f in own if f != file), temp]
     try:
-        decks = load_decks([*(f for f in others if f != file), temp])
+        decks = load_decks([*own_files, *target.other_files])
     except DeckError as error:
         raise DeckError([p.replace(str(temp), str(file)) for p in error.problems]) from None
-    if len(decks) != 1:
-        raise QuizzerError(f"{target.path}: would hold {len(decks)} decks after adding the card")
-    return decks[0]
+    names = {s.deck for deck in decks for s in deck.sections if s.path in own_files}
+    if len(names) != 1:
+        raise QuizzerError(f"{target.path}: would hold {len(names)} decks after adding the card")
+    return next(deck for deck in decks if deck.name in names)
 
 
 def _appended_cleanly(text: str, result: str, table: Mapping[str, Any]) -> bool:

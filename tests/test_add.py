@@ -265,6 +265,132 @@ def test_an_empty_option_is_refused_before_anything_is_asked(runner: CliRunner, 
     )
 
 
+# Decks are merged by name across the built-in deck and every folder of the user's: a card must
+# fit the merged deck, or every command that reads the default decks would stop working.
+
+
+def _add(runner: CliRunner, *args: str) -> tuple[int, str]:
+    result = runner.invoke(cli, ["add", *args, "--json"])
+    return result.exit_code, result.stdout if result.exit_code == 0 else result.stderr
+
+
+def _default_decks_load(runner: CliRunner) -> dict[str, int]:
+    """The sections of the default decks with their card counts, asserting that they load."""
+    result = runner.invoke(cli, ["sections", "--json"])
+    assert result.exit_code == 0, result.stderr
+    return {f"{s['deck']}/{s['name']}": s["cards"] for s in json.loads(result.stdout)}
+
+
+SHARED_MINE = 'deck = "mine"\nsection = "Shared"\n\n[[card]]\nid = "foo"\nfront = "F"\nback = "1"\n'
+
+
+def test_a_generated_id_is_unique_across_the_files_of_the_deck(
+    runner: CliRunner, home: Path
+) -> None:
+    assert _add(runner, "--section", "A", "--front", "What is 1+1", "--back", "2")[0] == 0
+    assert _add(runner, "--section", "B", "--front", "Other", "--back", "3")[0] == 0
+    file_b = home / "decks" / "mine" / "b.toml"
+    code, out = _add(runner, "--deck", str(file_b), "--front", "What is 1+1", "--back", "2")
+    assert code == 0, out
+    assert json.loads(out)["id"] == "what-is-1-1-2"
+    assert _default_decks_load(runner)["mine/B"] == 2
+
+
+def test_a_generated_id_is_unique_across_the_folders_of_the_deck(
+    runner: CliRunner, home: Path
+) -> None:
+    write_deck(home / "decks" / "shared", "s.toml", SHARED_MINE)  # another folder, deck "mine"
+    code, out = _add(runner, "--section", "Other", "--front", "foo", "--back", "1")
+    assert code == 0, out
+    assert json.loads(out)["id"] == "foo-2"
+    assert _default_decks_load(runner)["mine/Other"] == 1
+
+
+@pytest.mark.parametrize("where", ["same folder", "other folder", "built-in deck"])
+def test_an_id_taken_anywhere_in_the_merged_deck_is_refused(
+    runner: CliRunner, home: Path, builtin_deck: Path, where: str
+) -> None:
+    decks = home / "decks"
+    if where == "same folder":  # written to one file of a deck whose other file has the id
+        assert _add(runner, "--section", "A", "--front", "What is 1+1", "--back", "2")[0] == 0
+        assert _add(runner, "--section", "B", "--front", "Other", "--back", "3")[0] == 0
+        target, card_id, first = decks / "mine" / "b.toml", "what-is-1-1", decks / "mine/a.toml:4"
+        deck, section = "mine", []
+    elif where == "other folder":
+        write_deck(decks / "shared", "s.toml", SHARED_MINE)
+        write_deck(decks / "mine", "o.toml", SHARED_MINE.replace("Shared", "O").replace("foo", "o"))
+        target, card_id, first, deck = decks / "mine", "foo", decks / "shared/s.toml:4", "mine"
+        section = ["--section", "O"]
+    else:  # a folder of the user's that carries the built-in deck's name
+        write_deck(decks / "more", "s.toml", SHARED_MINE.replace('"mine"', '"asyncio"'))
+        target, card_id, deck = decks / "more", "create-task", "asyncio"
+        first, section = builtin_deck / "03-task.toml:5", ["--section", "Shared"]
+    before = snapshot(decks)
+    code, err = _add(runner, "--deck", str(target), *section, "--id", card_id,
+                     "--front", "What is 1+1", "--back", "2")  # fmt: skip
+    assert (code, err) == (
+        2, f"Error: duplicate id {card_id!r}: deck {deck!r} already has it ({first}); "
+        "choose another --id\n",
+    )  # fmt: skip
+    assert snapshot(decks) == before
+    _default_decks_load(runner)
+
+
+def test_a_section_in_another_folder_of_the_deck_is_refused(runner: CliRunner, home: Path) -> None:
+    shared = write_deck(home / "decks" / "shared", "s.toml", SHARED_MINE)
+    before = snapshot(home / "decks")
+    code, err = _add(runner, "--section", "shared", "--front", "Bar", "--back", "1")
+    assert (code, err) == (2, (
+        f"Error: deck 'mine' already has section 'Shared' in {shared}, outside "
+        f"{home / 'decks' / 'mine'}; add to it with --deck {shared}, or choose another section "
+        "name\n"
+    ))  # fmt: skip
+    assert snapshot(home / "decks") == before
+    code, err = _add(runner, "--section", "Task", "--front", "Bar", "--back", "1",
+                     "--deck", str(home / "decks" / "asyncio"))  # fmt: skip
+    assert code == 2
+    assert err.endswith("outside " + str(home / "decks" / "asyncio") + "; choose another section"
+                        " name\n")  # fmt: skip
+    assert snapshot(home / "decks") == before
+
+
+def test_a_copy_of_the_builtin_deck_elsewhere_keeps_its_ids(
+    runner: CliRunner, tmp_path: Path, builtin_deck: Path
+) -> None:
+    # Outside the data folder no default command reads it, so it merges with nothing.
+    fork = tmp_path / "fork"
+    fork.mkdir()
+    shutil.copy(builtin_deck / "03-task.toml", fork / "03-task.toml")
+    code, out = _add(runner, "--deck", str(fork), "--section", "Task", "--front", "Create a task",
+                     "--back", "1", "--id", "create-task-2")  # fmt: skip
+    assert code == 0, out
+    assert [c.id for c in load_deck(fork).cards][-1] == "create-task-2"
+
+
+def test_a_card_that_another_folder_took_meanwhile_is_not_written(home: Path) -> None:
+    # The last check, with the new file in place, loads the whole merged deck again: an id that
+    # another writer took in another folder after the first check is still caught.
+    roots = [paths.builtin_deck_dir(), home / "decks" / "shared"]
+    shared = write_deck(roots[1], "s.toml", SHARED_MINE)
+    (home / "decks" / "mine").mkdir()
+    target = deck_writer.merged_target(deck_writer.find_target(None), roots)
+    shared.write_text(SHARED_MINE + '\n[[card]]\nid = "late"\nfront = "L"\nback = "1"\n')
+    table = {"id": "late", "front": "Late", "back": "1", "kind": "recall"}
+    duplicate = r"shared/s\.toml:9: duplicate id 'late' in deck 'mine' \(first at \S+/new\.toml:4"
+    with pytest.raises(QuizzerError, match=duplicate) as error:
+        deck_writer._add_locked(target, "New", table)
+    assert ".tmp" not in str(error.value)
+    assert snapshot(home / "decks" / "mine") == {}
+
+
+def test_another_deck_that_does_not_load_stops_the_add(runner: CliRunner, home: Path) -> None:
+    broken = write_deck(home / "decks" / "shared", "s.toml", 'deck = "mine"\nsection = "S\n')
+    result = runner.invoke(cli, ["add", "--section", "A", "--front", "F", "--back", "1"])
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"Error: {broken}:2: invalid TOML")
+    assert not (home / "decks" / "mine").exists()
+
+
 @pytest.mark.parametrize("newline", ["\r\n", "\r"], ids=["crlf", "cr"])
 def test_line_ends_of_the_text_given_are_stored_as_lf(
     runner: CliRunner, home: Path, newline: str

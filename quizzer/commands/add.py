@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from quizzer.commands.common import echo_json, json_option, warn_if_unsandboxed
+from quizzer.commands.common import deck_roots, echo_json, json_option, warn_if_unsandboxed
 from quizzer.errors import QuizzerError
 from quizzer.model import ANSWER_SLOT, Kind, Match, Run, Verdict
 
@@ -136,6 +136,8 @@ def add(deck_path: Path | None, section: str | None, front: str | None, back: st
             f"missing {', '.join(fields.missing())} (stdin is not a terminal, so nothing can be"
             " asked)"
         )
+    # The decks the default commands read, merged by name: the new card must fit in them too.
+    target = deck_writer.merged_target(target, deck_roots(None))
     if interactive or not no_verify:  # the card's program may run: to show or to check it
         warn_if_unsandboxed()
     try:
@@ -162,7 +164,8 @@ def add(deck_path: Path | None, section: str | None, front: str | None, back: st
         warning = f"saved without running it here: the card {check.detail}" if (
             check.skipped) else ""  # fmt: skip
 
-    added = deck_writer.add_card(deck_path, fields.section, fields.table())
+    added = deck_writer.add_card(deck_path, fields.section, fields.table(),
+                                 merged_roots=deck_roots(None))  # fmt: skip
     verified = not warning
     if warning:
         click.echo(f"Warning: {warning}", err=True)
