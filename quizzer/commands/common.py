@@ -78,8 +78,9 @@ def start_sandbox() -> None:
     sandbox.warm_up()  # the fork server starts in the background while the first card shows
 
 
-def echo_json(data: object) -> None:
-    """Print `data` as JSON on stdout: indented for a person, one compact line for a pipe."""
+def echo_json(data: object, *, err: bool = False) -> None:
+    """Print `data` as JSON on stdout (stderr with `err`): indented for a person, one compact
+    line for a pipe."""
     # json's C encoder only runs without indent: compact is many times faster for large output.
-    indent = 2 if sys.stdout.isatty() else None
-    click.echo(json.dumps(data, indent=indent, ensure_ascii=False))
+    indent = 2 if (sys.stderr if err else sys.stdout).isatty() else None
+    click.echo(json.dumps(data, indent=indent, ensure_ascii=False), err=err)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import sys
 from collections.abc import Callable
@@ -131,13 +130,8 @@ def _descriptions(decks: list[Deck]) -> dict[str, str]:
 
 def _report(written: Exported, as_json: bool) -> None:
     """The summary, or its JSON: on stderr when the export itself went to stdout."""
-    if written.path is not None:
-        if as_json:
-            echo_json(written.to_dict())
-        else:
-            click.echo(written.summary())
-    elif as_json:
-        indent = 2 if sys.stderr.isatty() else None  # as echo_json does for stdout
-        click.echo(json.dumps(written.to_dict(), indent=indent, ensure_ascii=False), err=True)
+    to_stderr = written.path is None
+    if as_json:
+        echo_json(written.to_dict(), err=to_stderr)
     else:
-        click.echo(written.summary(), err=True)
+        click.echo(written.summary(), err=to_stderr)
