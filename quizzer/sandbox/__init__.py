@@ -149,7 +149,7 @@ def report() -> dict[str, object]:
 
 def syscall_filter() -> str:
     """The seccomp filter every program runs under, in words ("none: <why>" without one)."""
-    machine = os.uname().machine
+    machine = inside.machine()  # the card Python is this interpreter, or one of its kind
     if inside.syscall_filter(machine) is None:
         return f"none: no syscall table for {machine}"
     return "seccomp: no namespaces, mounts, keyring, bpf, io_uring, userfaultfd, perf or ptrace"

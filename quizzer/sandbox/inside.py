@@ -346,9 +346,15 @@ def syscall_filter(machine: str) -> bytes | None:
     return b"".join(struct.pack("=HBBI", *instruction) for instruction in code)
 
 
+def machine() -> str:
+    """The architecture this interpreter runs as: the kernel's, unless it is a 32-bit process
+    (whose syscalls come with another audit arch and other numbers: no table fits them)."""
+    return os.uname().machine if sys.maxsize > 2**32 else f"{os.uname().machine} (32-bit)"
+
+
 def filter_syscalls() -> None:
     """Install `syscall_filter` on this process and all it starts, for good (if one is known)."""
-    program = syscall_filter(os.uname().machine)
+    program = syscall_filter(machine())
     if program is None:
         return
     import ctypes
