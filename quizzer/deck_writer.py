@@ -204,9 +204,25 @@ def add_card(path: Path | None, section: str, table: Mapping[str, Any], *,
     else:
         folder = path
         _make_folder(folder)
-    with deck_lock(folder):
+    with _deck_locks(folder, path, merged_roots):
         target = merged_target(_load_target(path, own), merged_roots)
         return _add_locked(target, section, dict(table))
+
+
+@contextlib.contextmanager
+def _deck_locks(folder: Path, path: Path, merged_roots: Sequence[Path]) -> Iterator[None]:
+    """The lock of `folder` and, for a deck the default commands read, that of the user's decks
+    folder too: two adds to different folders of one merged deck must not both take an id.
+    Taken in path order, so that two writers never each hold the lock the other waits for."""
+    folders = {folder.resolve()}
+    if _read_by_default(path, merged_roots):
+        decks = paths.user_decks_dir()
+        _make_folder(decks)
+        folders.add(decks.resolve())
+    with contextlib.ExitStack() as locks:
+        for each in sorted(folders):
+            locks.enter_context(deck_lock(each, LOCK_TIMEOUT))
+        yield
 
 
 def _writable_path(path: Path | None) -> tuple[Path, bool]:

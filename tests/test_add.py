@@ -614,6 +614,22 @@ def test_a_held_lock_makes_another_writer_wait_then_give_up(tmp_path: Path) -> N
         pass
 
 
+@pytest.mark.parametrize("folder", ["mine", "shared"])
+def test_an_add_to_any_folder_of_the_user_s_decks_waits_for_the_others(
+    runner: CliRunner, home: Path, monkeypatch: pytest.MonkeyPatch, folder: str
+) -> None:
+    # Two folders of one merged deck: each add must see the other's cards, so they take turns.
+    monkeypatch.setattr(deck_writer, "LOCK_TIMEOUT", 0.1)
+    decks = home / "decks"
+    (decks / folder).mkdir(parents=True)
+    with deck_writer.deck_lock(decks):  # another quizzer adding to some other folder
+        result = runner.invoke(cli, ["add", "--deck", str(decks / folder), "--section", "S",
+                                     "--front", "F", "--back", "x = 1"])  # fmt: skip
+    assert result.exit_code == 2
+    assert "locked by another quizzer" in result.output
+    assert not list((decks / folder).glob("*.toml"))
+
+
 def test_no_temporary_file_is_left_when_the_deck_would_not_load(deck: Path) -> None:
     target = deck_writer.find_target(deck)
     file = deck / "basics.toml"
