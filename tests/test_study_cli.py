@@ -85,6 +85,27 @@ def test_a_typed_answer_is_run_and_judged(runner: CliRunner, deck: Path) -> None
     assert reviews() == [("double", 3, "study")]
 
 
+def test_a_predicted_output_with_empty_lines_goes_between_markers(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    deck = write_deck(tmp_path / "gaps", "gaps.toml", """
+deck = "gaps"
+section = "Gaps"
+
+[[card]]
+id = "gap"
+front = "What does it print?"
+back = "a, an empty line, b"
+kind = "predict"
+program = "print('a')\\nprint()\\nprint('b')"
+output = "a\\n\\nb\\n"
+""")
+    result = runner.invoke(cli, ["study", "--deck", str(deck)], input="<<<\na\n\nb\n>>>\n\n")
+    assert result.exit_code == 0, result.output
+    assert "Right." in result.output
+    assert reviews() == [("gap", 3, "study")]
+
+
 def test_a_wrong_answer_shows_the_diff(runner: CliRunner, deck: Path) -> None:
     result = runner.invoke(cli, ["study", "--deck", str(deck), "--limit", "1"],
                            input="y = x\n\n\n")  # fmt: skip

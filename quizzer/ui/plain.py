@@ -1,7 +1,8 @@
 """Line-by-line prompts for when stdin is not a terminal: scripts and pipes can drive a session.
 
-Every answer is one line, except code and predicted output, which end at the first empty line.
-End of input counts as `q`, so a script that stops writing ends the session cleanly.
+Every answer is one line, except code and predicted output, which end at the first empty line;
+one that must hold empty lines goes between a line `<<<` and a line `>>>`. End of input counts as
+`q`, so a script that stops writing ends the session cleanly.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ _GRADE_WORDS = {grade.name.lower(): grade for grade in Grade} | {
     grade.name[0].lower(): grade for grade in Grade
 }
 _COMMANDS = {str(command): command for command in Command}
+BLOCK_START, BLOCK_END = "<<<", ">>>"  # around an answer that holds empty lines
 
 
 class PlainPrompts:
@@ -48,14 +50,24 @@ class PlainPrompts:
 
     def read_answer(self, card: Card) -> str | Command:
         what = "your code" if card.kind == Kind.WRITE else "what it prints"
-        self._say(f"Type {what}; an empty line ends it (nothing: show me · u undo · q quit).")
+        self._say(f"Type {what}; an empty line ends it, or put it between lines {BLOCK_START}"
+                  f" and {BLOCK_END} to keep empty lines (nothing: show me · u undo · q quit).")
         lines: list[str] = []
+        block = False  # between <<< and >>>: empty lines are part of the answer
         while True:
-            line = self._ask("> " if not lines else ". ")
+            line = self._ask("> " if not lines and not block else ". ")
             if line is None:
-                return Command.QUIT if not lines else "\n".join(lines)
+                return Command.QUIT if not lines and not block else "\n".join(lines)
+            if block:
+                if line.rstrip() == BLOCK_END:
+                    return "\n".join(lines)
+                lines.append(line)
+                continue
             if not line.strip():
                 return "\n".join(lines)
+            if not lines and line.rstrip() == BLOCK_START:
+                block = True
+                continue
             if not lines and line.strip().lower() in _COMMANDS:
                 return _COMMANDS[line.strip().lower()]
             lines.append(line)
