@@ -85,21 +85,27 @@ def test_a_typed_answer_is_run_and_judged(runner: CliRunner, deck: Path) -> None
     assert reviews() == [("double", 3, "study")]
 
 
+def predict_deck(tmp_path: Path, card_id: str, *, program: str, output: str) -> Path:
+    """A deck of one predict card; `program` and `output` as TOML basic-string text."""
+    return write_deck(tmp_path / card_id, f"{card_id}.toml", f"""
+deck = "{card_id}"
+section = "Predictions"
+
+[[card]]
+id = "{card_id}"
+front = "What does it print?"
+back = "its output"
+kind = "predict"
+program = "{program}"
+output = "{output}"
+""")
+
+
 def test_a_predicted_output_with_empty_lines_goes_between_markers(
     runner: CliRunner, tmp_path: Path
 ) -> None:
-    deck = write_deck(tmp_path / "gaps", "gaps.toml", """
-deck = "gaps"
-section = "Gaps"
-
-[[card]]
-id = "gap"
-front = "What does it print?"
-back = "a, an empty line, b"
-kind = "predict"
-program = "print('a')\\nprint()\\nprint('b')"
-output = "a\\n\\nb\\n"
-""")
+    deck = predict_deck(tmp_path, "gap", program="print('a')\\nprint()\\nprint('b')",
+                        output="a\\n\\nb\\n")  # fmt: skip
     result = runner.invoke(cli, ["study", "--deck", str(deck)], input="<<<\na\n\nb\n>>>\n\n")
     assert result.exit_code == 0, result.output
     assert "Right." in result.output
@@ -153,18 +159,8 @@ def test_json_summary_is_alone_on_stdout(runner: CliRunner, deck: Path) -> None:
 
 def test_what_a_program_prints_reaches_the_screen_escaped(runner: CliRunner,
                                                          tmp_path: Path) -> None:  # fmt: skip
-    deck = write_deck(tmp_path / "esc", "esc.toml", """
-deck = "esc"
-section = "Escapes"
-
-[[card]]
-id = "clear"
-front = "What does it print?"
-back = "hi"
-kind = "predict"
-program = 'print("\\x1b[2J\\x1b]0;owned\\x07hi")'
-output = "hi"
-""")
+    deck = predict_deck(tmp_path, "clear", program="print('\\\\x1b[2J\\\\x1b]0;owned\\\\x07hi')",
+                        output="hi")  # fmt: skip
     result = runner.invoke(cli, ["study", "--deck", str(deck)], input="hi\n\n\n")
     assert result.exit_code == 0, result.output
     assert "\x1b" not in result.stdout
