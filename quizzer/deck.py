@@ -271,7 +271,7 @@ def _section_from(source: _Source, problems: list[str]) -> Section | None:
             problems.append(f"{path}:{source.key_line(key)}: {key!r} must be a non-empty string")
     if not isinstance(data.get("about", ""), str):
         problems.append(f"{path}:{source.key_line('about')}: 'about' must be a string")
-    for key in TOP_LEVEL_KEYS - {"card"}:
+    for key in ("deck", "section", "about"):  # in a fixed order, as the file has them
         if isinstance(data.get(key), str) and (problem := _control_problem(key, data[key])):
             problems.append(f"{path}:{source.key_line(key)}: {problem}")
     tables = data.get("card", [])

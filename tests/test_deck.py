@@ -144,6 +144,15 @@ def test_text_keeps_tabs_newlines_and_any_printable_character(tmp_path: Path) ->
     assert card.front == "Tab\there → é ✓" and card.back == "a\r\nb"
 
 
+def test_control_characters_in_the_header_are_reported_in_file_order(tmp_path: Path) -> None:
+    text = 'deck = "d\\u001b"\nsection = "s\\u0007"\nabout = "a\\u009b"\n\n[[card]]\nid = "x"\n' \
+           'front = "F"\nback = "b"\n'  # fmt: skip
+    file = write_deck(tmp_path, "bad.toml", text)
+    assert [problem.split(": ")[0] for problem in problems_of(tmp_path)] == [
+        f"{file}:1", f"{file}:2", f"{file}:3",
+    ]
+
+
 def test_a_byte_order_mark_is_read_past(tmp_path: Path) -> None:
     (tmp_path / "bom.toml").write_bytes(
         "\ufeff".encode() + card_file('id = "x"\nfront = "F"\nback = "b"\n').encode()

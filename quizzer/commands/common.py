@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -31,7 +32,7 @@ class FiniteFloatRange(click.FloatRange):
     def convert(self, value: Any, param: click.Parameter | None,
                 ctx: click.Context | None) -> Any:  # fmt: skip
         number = super().convert(value, param, ctx)
-        if number != number:  # nan; math costs an import on every start
+        if math.isnan(number):
             self.fail(f"{value!r} is not a number.", param, ctx)
         return number
 
