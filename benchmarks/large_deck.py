@@ -69,12 +69,17 @@ def main() -> None:
             small, big = statistics.median(small_times), statistics.median(large_times)
             name = " ".join(["list", *form])
             print(f"{name:12} built-in deck     median {small * 1000:7.1f} ms")
-            print(f"{name:12} {args.cards}-card deck  median {big * 1000:7.1f} ms"
-                  f"   ratio {big / small:.2f}x")  # fmt: skip
+            print(
+                f"{name:12} {args.cards}-card deck  median {big * 1000:7.1f} ms"
+                f"   ratio {big / small:.2f}x"
+            )
         if args.verify:
             started = time.perf_counter()
-            subprocess.run([*quizzer, "verify", "--deck", str(large), "--json"],
-                           stdout=subprocess.DEVNULL, check=False)  # fmt: skip
+            subprocess.run(
+                [*quizzer, "verify", "--deck", str(large), "--json"],
+                stdout=subprocess.DEVNULL,
+                check=False,
+            )
             seconds = time.perf_counter() - started
             # The largest waited-for descendant: quizzer itself (card programs are far smaller).
             peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024

@@ -32,8 +32,12 @@ PROGRAMS = {
 def bare(*flags: str) -> Callable[[str], float]:
     def timed(source: str) -> float:
         started = time.perf_counter()
-        subprocess.run([sandbox.card_python(), *flags, "-c", source], stdout=subprocess.DEVNULL,
-                       check=True, env={})  # fmt: skip
+        subprocess.run(
+            [sandbox.card_python(), *flags, "-c", source],
+            stdout=subprocess.DEVNULL,
+            check=True,
+            env={},
+        )
         return time.perf_counter() - started
 
     return timed
@@ -88,8 +92,9 @@ def main() -> None:
         base = statistics.median(times["bare python -I"])
         for name, samples in times.items():
             median = statistics.median(samples)
-            print(f"{program:8} {name:26} median {median * 1000:6.1f} ms   "
-                  f"ratio {median / base:.2f}x")  # fmt: skip
+            print(
+                f"{program:8} {name:26} median {median * 1000:6.1f} ms   ratio {median / base:.2f}x"
+            )
 
 
 if __name__ == "__main__":

@@ -38,15 +38,19 @@ def fill_database(home: Path, reviews: int, removed_cards: int = 9_000) -> None:
         connection.executemany(
             "INSERT INTO card_state (deck, card_id, phase, step, stability, difficulty, due,"
             " last_review, introduced, reps) VALUES (?, ?, 2, NULL, 10.0, 5.0, ?, ?, ?, 12)",
-            [(deck_name, card_id, now + rng.uniform(-5, 30) * DAY, now - DAY, now - 90 * DAY)
-             for deck_name, card_id in keys],
-        )  # fmt: skip
+            [
+                (deck_name, card_id, now + rng.uniform(-5, 30) * DAY, now - DAY, now - 90 * DAY)
+                for deck_name, card_id in keys
+            ],
+        )
         connection.executemany(
             "INSERT INTO review (deck, card_id, grade, reviewed_at, duration_ms, phase_before,"
             " previous, source) VALUES (?, ?, ?, ?, 4000, 2, NULL, 'study')",
-            [(*rng.choice(keys), rng.choice((1, 3, 3, 3, 4)), now - rng.uniform(0, 365) * DAY)
-             for _ in range(reviews)],
-        )  # fmt: skip
+            [
+                (*rng.choice(keys), rng.choice((1, 3, 3, 3, 4)), now - rng.uniform(0, 365) * DAY)
+                for _ in range(reviews)
+            ],
+        )
         connection.execute("COMMIT")
     connection.close()
 
@@ -56,9 +60,13 @@ def first_card_seconds(home: Path) -> float:
     env = {**os.environ, "QUIZZER_HOME": str(home)}
     started = time.perf_counter()
     process = subprocess.Popen(
-        [sys.executable, "-m", "quizzer", "study"], env=env, text=True,
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        [sys.executable, "-m", "quizzer", "study"],
+        env=env,
+        text=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
     assert process.stdout is not None and process.stdin is not None
     for line in process.stdout:
         if line.startswith("── card 1 of"):
@@ -83,8 +91,10 @@ def main() -> None:
             full_times.append(first_card_seconds(Path(full)))
         base, loaded = statistics.median(empty_times), statistics.median(full_times)
         print(f"first card, empty database        median {base * 1000:6.0f} ms")
-        print(f"first card, {args.reviews:,} reviews  median {loaded * 1000:6.0f} ms"
-              f"   ratio {loaded / base:.2f}x")  # fmt: skip
+        print(
+            f"first card, {args.reviews:,} reviews  median {loaded * 1000:6.0f} ms"
+            f"   ratio {loaded / base:.2f}x"
+        )
 
 
 if __name__ == "__main__":

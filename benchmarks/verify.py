@@ -38,8 +38,12 @@ def floor(cards: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=5, help="timings of each side")
-    parser.add_argument("--mode", default="auto", choices=sandbox.MODES,
-                        help="the sandbox runner quizzer verify uses")  # fmt: skip
+    parser.add_argument(
+        "--mode",
+        default="auto",
+        choices=sandbox.MODES,
+        help="the sandbox runner quizzer verify uses",
+    )
     options = parser.parse_args()
     cards = len([c for d in load_decks([paths.builtin_deck_dir()]) for c in d.cards])
     script = shutil.which("quizzer", path=str(Path(sys.executable).parent))
@@ -48,8 +52,10 @@ def main() -> None:
     env = {**os.environ, sandbox.MODE_ENV: options.mode}
     check = subprocess.run([*argv, "--json"], capture_output=True, text=True, env=env)
     report = json.loads(check.stdout)
-    print(f"{cards} cards: {report['passed']} passed, {report['failed']} failed; "
-          f"isolation {report['isolation']!r}")  # fmt: skip
+    print(
+        f"{cards} cards: {report['passed']} passed, {report['failed']} failed; "
+        f"isolation {report['isolation']!r}"
+    )
     verify_times, floor_times = [], []
     for _ in range(options.runs):
         verify_times.append(timed(argv, env, check=False))
@@ -57,8 +63,10 @@ def main() -> None:
     base = statistics.median(floor_times)
     mine = statistics.median(verify_times)
     print(f"naive floor ({cards} x python -I, asyncio.run)  median {base:6.2f} s")
-    print(f"quizzer verify (mode {options.mode:10})        median {mine:6.2f} s   "
-          f"ratio {mine / base:.2f}x (target <= 0.30x)")  # fmt: skip
+    print(
+        f"quizzer verify (mode {options.mode:10})        median {mine:6.2f} s   "
+        f"ratio {mine / base:.2f}x (target <= 0.30x)"
+    )
 
 
 if __name__ == "__main__":

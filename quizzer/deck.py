@@ -27,13 +27,32 @@ _MATCHES = {str(match): match for match in Match}
 
 TOP_LEVEL_KEYS = {"deck", "section", "about", "card"}
 CARD_KEYS = {
-    "id", "front", "back", "kind", "tags", "program", "output", "match", "normalize",
-    "requires-python", "timeout", "note", "source",
-}  # fmt: skip
-STRING_KEYS = (
-    "id", "front", "back", "kind", "match", "program", "output", "note", "source",
+    "id",
+    "front",
+    "back",
+    "kind",
+    "tags",
+    "program",
+    "output",
+    "match",
+    "normalize",
     "requires-python",
-)  # fmt: skip
+    "timeout",
+    "note",
+    "source",
+}
+STRING_KEYS = (
+    "id",
+    "front",
+    "back",
+    "kind",
+    "match",
+    "program",
+    "output",
+    "note",
+    "source",
+    "requires-python",
+)
 ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 MAX_PROBLEMS_SHOWN = 200  # a huge bad file must not bury the terminal
 _SPECIFIER = re.compile(r"\s*(>=|<=|==|!=|>|<)\s*(\d{1,9}(?:\.\d{1,9}){0,2})\s*")
@@ -158,8 +177,13 @@ def card_problems(table: dict[str, Any]) -> list[str]:
     return [message for _key, message in _card_table_problems(table)]
 
 
-def card_from_table(table: dict[str, Any], deck: str, section: str, path: Path | None = None,
-                    line: int | None = None) -> Card:  # fmt: skip
+def card_from_table(
+    table: dict[str, Any],
+    deck: str,
+    section: str,
+    path: Path | None = None,
+    line: int | None = None,
+) -> Card:
     """Build a Card from a validated card table."""
     timeout = table.get("timeout")
     return Card(
@@ -208,9 +232,11 @@ def _entry_for(source: _Source) -> dict[str, Any]:
     data = source.data
     cards = [{"line": source.card_line(i), "table": t} for i, t in enumerate(data["card"])]
     return {
-        "deck": data["deck"], "section": data["section"], "about": data.get("about", ""),
+        "deck": data["deck"],
+        "section": data["section"],
+        "about": data.get("about", ""),
         "cards": cards,
-    }  # fmt: skip
+    }
 
 
 def _section_from_entry(file: Path, entry: dict[str, Any]) -> Section | None:
@@ -339,9 +365,10 @@ def _card_table_problems(table: dict[str, Any]) -> list[tuple[str | None, str]]:
             found.append((key, f"unknown {key} {unknown} (expected {', '.join(allowed)})"))
     timeout = table.get("timeout")
     if timeout is not None and (
-        isinstance(timeout, bool) or not isinstance(timeout, int | float)
+        isinstance(timeout, bool)
+        or not isinstance(timeout, int | float)
         or not 0 < timeout <= MAX_TIMEOUT
-    ):  # fmt: skip
+    ):
         found.append(("timeout", f"'timeout' must be a number of seconds in (0, {MAX_TIMEOUT:g}]"))
     spec = table.get("requires-python")
     if spec is not None and parse_requires_python(spec) is None:
@@ -349,8 +376,12 @@ def _card_table_problems(table: dict[str, Any]) -> list[tuple[str | None, str]]:
 
     program: str | None = table.get("program")
     slot = program is not None and ANSWER_SLOT in program
-    if program is not None and slot and not all(
-        line.strip() == ANSWER_SLOT for line in program.splitlines() if ANSWER_SLOT in line
+    if (
+        program is not None
+        and slot
+        and not all(
+            line.strip() == ANSWER_SLOT for line in program.splitlines() if ANSWER_SLOT in line
+        )
     ):
         found.append(("program", f"{ANSWER_SLOT} must stand alone on its line"))
     if kind == Kind.WRITE and not slot:

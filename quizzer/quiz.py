@@ -38,13 +38,23 @@ class Answer:
     given: str  # what the user typed or picked; "" when they asked to be shown
 
     def to_dict(self) -> dict[str, object]:
-        return {"id": self.card.id, "deck": self.card.deck, "right": self.right, "how": self.how,
-                "given": self.given}  # fmt: skip
+        return {
+            "id": self.card.id,
+            "deck": self.card.deck,
+            "right": self.right,
+            "how": self.how,
+            "given": self.given,
+        }
 
     def missed_dict(self) -> dict[str, object]:
         """The card as a missed one: its front and the right answer."""
-        return {"id": self.card.id, "deck": self.card.deck, "front": self.card.front,
-                "answer": self.card.back, "given": self.given}  # fmt: skip
+        return {
+            "id": self.card.id,
+            "deck": self.card.deck,
+            "front": self.card.front,
+            "answer": self.card.back,
+            "given": self.given,
+        }
 
 
 @dataclass(frozen=True)
@@ -119,9 +129,15 @@ class Recorder:
     def record(self, card: Card, right: bool, clock: Clock) -> int:
         """Save the answer as a review; returns the review's id."""
         grade = Grade.GOOD if right else Grade.AGAIN
-        review_id, record = record_grade(self.store, self.scheduler, card.key,
-                                         self._records.get(card.key), grade, clock(),
-                                         source=TEST_SOURCE)  # fmt: skip
+        review_id, record = record_grade(
+            self.store,
+            self.scheduler,
+            card.key,
+            self._records.get(card.key),
+            grade,
+            clock(),
+            source=TEST_SOURCE,
+        )
         self._records[card.key] = record
         return review_id
 
@@ -133,9 +149,16 @@ class Recorder:
             self._records[card.key] = restored
 
 
-def run_test(cards: Sequence[Card], pool: Sequence[Card], ui: Prompts, *, section: str,
-             clock: Clock = utc_now, rng: random.Random | None = None,
-             recorder: Recorder | None = None) -> TestResult:  # fmt: skip
+def run_test(
+    cards: Sequence[Card],
+    pool: Sequence[Card],
+    ui: Prompts,
+    *,
+    section: str,
+    clock: Clock = utc_now,
+    rng: random.Random | None = None,
+    recorder: Recorder | None = None,
+) -> TestResult:
     """Ask every card of `cards` once, in the given order; `pool` is where distractors come from.
 
     `u` takes back the last answer (and its review), `q` or Ctrl-C stops with the partial score.
@@ -203,8 +226,7 @@ def _ask(card: Card, pool: Sequence[Card], ui: Prompts, rng: random.Random) -> A
     return Answer(card, knew, "self", "")
 
 
-def _undo(answers: list[tuple[Answer, int | None]], ui: Prompts,
-          recorder: Recorder | None) -> None:  # fmt: skip
+def _undo(answers: list[tuple[Answer, int | None]], ui: Prompts, recorder: Recorder | None) -> None:
     if not answers:
         ui.notice("Nothing to undo yet.")
         return

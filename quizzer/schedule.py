@@ -24,8 +24,9 @@ _FSRS_CARD_ID = 1  # fsrs wants an int id; quizzer's identity is (deck, id), kep
 class Scheduler:
     """Turns a card's state and a grade into its next state, as fsrs schedules it."""
 
-    def __init__(self, desired_retention: float = DEFAULT_RETENTION, *,
-                 fuzzing: bool = True) -> None:  # fmt: skip
+    def __init__(
+        self, desired_retention: float = DEFAULT_RETENTION, *, fuzzing: bool = True
+    ) -> None:
         import fsrs
 
         low, high = RETENTION_RANGE

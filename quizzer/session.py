@@ -64,8 +64,14 @@ def start_of_day(now: datetime) -> datetime:
     return datetime.combine(day, DAY_STARTS_AT).astimezone().astimezone(UTC)
 
 
-def due_queue(cards: Sequence[Card], records: dict[Key, Record], now: datetime, *,
-              new_allowed: int, limit: int | None = None) -> list[Card]:  # fmt: skip
+def due_queue(
+    cards: Sequence[Card],
+    records: dict[Key, Record],
+    now: datetime,
+    *,
+    new_allowed: int,
+    limit: int | None = None,
+) -> list[Card]:
     """The cards to study at `now`: due ones, most overdue first, then up to `new_allowed` new
     ones in deck order; at most `limit` in all. Cards with no record are new."""
     due = [card for card in cards if card.key in records and records[card.key].state.due <= now]
@@ -77,9 +83,7 @@ def due_queue(cards: Sequence[Card], records: dict[Key, Record], now: datetime, 
 
 def runs_answers(card: Card) -> bool:
     """Whether the card's answer is judged by running a program here (else self-graded)."""
-    return card.kind in (Kind.WRITE, Kind.PREDICT) and verify.python_supports(
-        card.requires_python
-    )
+    return card.kind in (Kind.WRITE, Kind.PREDICT) and verify.python_supports(card.requires_python)
 
 
 def judge_answer(card: Card, answer: str) -> Judgement:
@@ -106,28 +110,52 @@ def judge_answer(card: Card, answer: str) -> Judgement:
     return Judgement(card, answer, None)
 
 
-def record_grade(store: Store, scheduler: Scheduler, key: Key, before: Record | None,
-                 grade: Grade, now: datetime, *, outcome: CardState | None = None,
-                 duration_ms: int | None = None,
-                 source: str = "study") -> tuple[int, Record]:  # fmt: skip
+def record_grade(
+    store: Store,
+    scheduler: Scheduler,
+    key: Key,
+    before: Record | None,
+    grade: Grade,
+    now: datetime,
+    *,
+    outcome: CardState | None = None,
+    duration_ms: int | None = None,
+    source: str = "study",
+) -> tuple[int, Record]:
     """Schedule and save one review; returns its id and the card's new record.
 
     When another session reviewed the card meanwhile, the grade is applied to the fresh state.
     """
+
     def reschedule(fresh: Record | None) -> CardState:
         return scheduler.review(fresh.state if fresh else None, grade, now)
 
-    return store.record_review(key, before, outcome or reschedule(before), grade, now,
-                               duration_ms=duration_ms, source=source,
-                               reschedule=reschedule)  # fmt: skip
+    return store.record_review(
+        key,
+        before,
+        outcome or reschedule(before),
+        grade,
+        now,
+        duration_ms=duration_ms,
+        source=source,
+        reschedule=reschedule,
+    )
 
 
 class StudySession:
     """One sitting of `quizzer study` over `cards`."""
 
-    def __init__(self, cards: Sequence[Card], store: Store, scheduler: Scheduler,
-                 ui: Prompts, *, clock: Clock = utc_now, limit: int | None = None,
-                 new_per_day: int = DEFAULT_NEW_PER_DAY) -> None:  # fmt: skip
+    def __init__(
+        self,
+        cards: Sequence[Card],
+        store: Store,
+        scheduler: Scheduler,
+        ui: Prompts,
+        *,
+        clock: Clock = utc_now,
+        limit: int | None = None,
+        new_per_day: int = DEFAULT_NEW_PER_DAY,
+    ) -> None:
         self.cards = list(cards)
         self.store = store
         self.scheduler = scheduler
@@ -147,9 +175,15 @@ class StudySession:
         self._records = self.store.records(decks)
         # The new-card limit is per day across the decks, whichever section was studied.
         introduced = self.store.introduced_since(decks, start_of_day(started))
-        self._queue = deque(due_queue(self.cards, self._records, started,
-                                      new_allowed=self.new_per_day - introduced,
-                                      limit=self.limit))  # fmt: skip
+        self._queue = deque(
+            due_queue(
+                self.cards,
+                self._records,
+                started,
+                new_allowed=self.new_per_day - introduced,
+                limit=self.limit,
+            )
+        )
         stopped = False
         try:
             while True:
@@ -206,9 +240,15 @@ class StudySession:
         if isinstance(grade, Command):
             return grade
         review_id, record = record_grade(
-            self.store, self.scheduler, card.key, before, grade, now, outcome=outcomes[grade],
+            self.store,
+            self.scheduler,
+            card.key,
+            before,
+            grade,
+            now,
+            outcome=outcomes[grade],
             duration_ms=_milliseconds(self.clock() - shown),
-        )  # fmt: skip
+        )
         self._records[card.key] = record
         return _Graded(card, review_id, grade > Grade.AGAIN)
 
@@ -246,8 +286,12 @@ class StudySession:
     def _position(self) -> Position:
         waiting = list(self._queue)[1:]
         due = sum(1 for card in waiting if card.key in self._records)
-        return Position(number=len(self._done) + 1, total=len(self._done) + len(self._queue),
-                        due_left=due, new_left=len(waiting) - due)  # fmt: skip
+        return Position(
+            number=len(self._done) + 1,
+            total=len(self._done) + len(self._queue),
+            due_left=due,
+            new_left=len(waiting) - due,
+        )
 
     def _next_due(self, keys: Collection[Key]) -> datetime | None:
         dues = [self._records[key].state.due for key in keys if key in self._records]
@@ -301,10 +345,14 @@ class Counts:
     def to_dict(self) -> dict[str, object]:
         retention = self.retention
         return {
-            "cards": self.cards, "new": self.new, "learning": self.learning,
-            "review": self.review, "due": self.due, "reviews": self.reviews,
+            "cards": self.cards,
+            "new": self.new,
+            "learning": self.learning,
+            "review": self.review,
+            "due": self.due,
+            "reviews": self.reviews,
             "retention_30d": round(retention, 4) if retention is not None else None,
-        }  # fmt: skip
+        }
 
 
 @dataclass(frozen=True)

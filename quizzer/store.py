@@ -72,13 +72,17 @@ class Record:
     reps: int
 
     def to_dict(self) -> dict[str, object]:
-        return {**self.state.to_dict(), "introduced": self.introduced.isoformat(),
-                "reps": self.reps}  # fmt: skip
+        return {
+            **self.state.to_dict(),
+            "introduced": self.introduced.isoformat(),
+            "reps": self.reps,
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Record:
-        return cls(CardState.from_dict(data), datetime.fromisoformat(data["introduced"]),
-                   int(data["reps"]))  # fmt: skip
+        return cls(
+            CardState.from_dict(data), datetime.fromisoformat(data["introduced"]), int(data["reps"])
+        )
 
 
 @dataclass(frozen=True)
@@ -184,10 +188,18 @@ class Store:
                 (name, value),
             )
 
-    def record_review(self, key: Key, before: Record | None, after: CardState, grade: Grade,
-                      reviewed_at: datetime, *, duration_ms: int | None = None,
-                      source: str = "study",
-                      reschedule: Reschedule | None = None) -> tuple[int, Record]:  # fmt: skip
+    def record_review(
+        self,
+        key: Key,
+        before: Record | None,
+        after: CardState,
+        grade: Grade,
+        reviewed_at: datetime,
+        *,
+        duration_ms: int | None = None,
+        source: str = "study",
+        reschedule: Reschedule | None = None,
+    ) -> tuple[int, Record]:
         """Log one review and store the card's new state; returns the review's id and the
         card's new record.
 
@@ -204,10 +216,16 @@ class Store:
             cursor = self._db.execute(
                 "INSERT INTO review (deck, card_id, grade, reviewed_at, duration_ms, phase_before,"
                 " previous, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (*key, int(grade), reviewed_at.timestamp(), duration_ms,
-                 int(before.state.phase) if before else None,
-                 json.dumps(before.to_dict()) if before else None, source),
-            )  # fmt: skip
+                (
+                    *key,
+                    int(grade),
+                    reviewed_at.timestamp(),
+                    duration_ms,
+                    int(before.state.phase) if before else None,
+                    json.dumps(before.to_dict()) if before else None,
+                    source,
+                ),
+            )
             introduced = before.introduced if before else reviewed_at
             reps = before.reps + 1 if before else 1
             self._db.execute(
@@ -241,18 +259,20 @@ class Store:
                 raise StaleRecord(f"card {key[0]}/{key[1]} was reviewed again since; not undone")
             self._db.execute("DELETE FROM review WHERE id = ?", (review_id,))
             if previous is None:
-                self._db.execute(
-                    "DELETE FROM card_state WHERE deck = ? AND card_id = ?", key
-                )
+                self._db.execute("DELETE FROM card_state WHERE deck = ? AND card_id = ?", key)
                 return None
             restored = Record.from_dict(json.loads(previous))
             self._db.execute(
                 "UPDATE card_state SET phase = ?, step = ?, stability = ?, difficulty = ?,"
                 " due = ?, last_review = ?, introduced = ?, reps = ?"
                 " WHERE deck = ? AND card_id = ?",
-                (*_state_columns(restored.state), restored.introduced.timestamp(),
-                 restored.reps, *key),
-            )  # fmt: skip
+                (
+                    *_state_columns(restored.state),
+                    restored.introduced.timestamp(),
+                    restored.reps,
+                    *key,
+                ),
+            )
             return restored
 
     def _current_reps(self, key: Key) -> int | None:
@@ -365,9 +385,13 @@ def _storage_errors_reported(path: Path) -> Iterator[None]:
 
 def _state_columns(state: CardState) -> tuple[object, ...]:
     return (
-        int(state.phase), state.step, state.stability, state.difficulty, state.due.timestamp(),
+        int(state.phase),
+        state.step,
+        state.stability,
+        state.difficulty,
+        state.due.timestamp(),
         state.last_review.timestamp() if state.last_review else None,
-    )  # fmt: skip
+    )
 
 
 def _record_from_row(row: Sequence[Any]) -> Record:

@@ -69,8 +69,9 @@ def normalize_output(text: str, normalizers: Iterable[str]) -> str:
     return text
 
 
-def outputs_match(expected: str, actual: str, rule: Match = Match.EXACT,
-                  normalizers: Iterable[str] = ()) -> bool:  # fmt: skip
+def outputs_match(
+    expected: str, actual: str, rule: Match = Match.EXACT, normalizers: Iterable[str] = ()
+) -> bool:
     """Whether `actual` output satisfies `expected` under `rule`.
 
     Pure for every rule but regex, whose pattern (deck content) is matched in the sandbox.
@@ -102,9 +103,11 @@ def regex_fullmatch(pattern: str, text: str) -> bool:
 def output_diff(expected: str, actual: str) -> str:
     """A unified diff from the expected output to the actual one (of the first lines only)."""
     want, got = _lines(expected), _lines(actual)
-    diff = "\n".join(difflib.unified_diff(
-        want[:MAX_DIFF_LINES], got[:MAX_DIFF_LINES], "expected", "actual", lineterm="", n=2
-    ))  # fmt: skip
+    diff = "\n".join(
+        difflib.unified_diff(
+            want[:MAX_DIFF_LINES], got[:MAX_DIFF_LINES], "expected", "actual", lineterm="", n=2
+        )
+    )
     if max(len(want), len(got)) > MAX_DIFF_LINES:
         note = f"(diff truncated: only the first {MAX_DIFF_LINES} lines of each are compared)"
         diff = f"{diff}\n{note}" if diff else note
@@ -148,9 +151,13 @@ def python_supports(specifier: str | None, version: tuple[int, ...] | None = Non
     for operator, need in clauses:
         mine = have[: len(need)]
         checks = {
-            ">=": mine >= need, "<=": mine <= need, "==": mine == need,
-            "!=": mine != need, ">": mine > need, "<": mine < need,
-        }  # fmt: skip
+            ">=": mine >= need,
+            "<=": mine <= need,
+            "==": mine == need,
+            "!=": mine != need,
+            ">": mine > need,
+            "<": mine < need,
+        }
         if not checks[operator]:
             return False
     return True
@@ -201,8 +208,12 @@ def judge_prediction(card: Card, prediction: str, actual: str) -> bool:
     )
 
 
-def verify_cards(cards: Sequence[Card], *, jobs: int | None = None,
-                 progress: Callable[[Check], None] | None = None) -> list[Check]:  # fmt: skip
+def verify_cards(
+    cards: Sequence[Card],
+    *,
+    jobs: int | None = None,
+    progress: Callable[[Check], None] | None = None,
+) -> list[Check]:
     """Check every card, `jobs` at a time (default: one per core); results in deck order."""
     workers = jobs or max(1, os.cpu_count() or 1)
     results: list[Check] = []

@@ -48,5 +48,6 @@ def fill_the_disk(store: Store) -> None:
     connection.execute(f"PRAGMA max_page_count = {pages}")
     with contextlib.suppress(sqlite3.OperationalError):
         for n in range(10_000):
-            connection.execute("INSERT INTO setting (name, value) VALUES (?, ?)",
-                               (f"filler-{n}", "x" * 500))  # fmt: skip
+            connection.execute(
+                "INSERT INTO setting (name, value) VALUES (?, ?)", (f"filler-{n}", "x" * 500)
+            )

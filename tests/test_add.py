@@ -78,10 +78,20 @@ def snapshot(folder: Path) -> dict[str, bytes]:
 
 
 def gather_args(deck: Path | None, *extra: str) -> list[str]:
-    args = ["add", "--section", "Basics", "--kind", "write",
-            "--front", "Run one() and two() at once; collect their results",
-            "--back", "results = await asyncio.gather(one(), two())",
-            "--program", GATHER_PROGRAM, *extra]  # fmt: skip
+    args = [
+        "add",
+        "--section",
+        "Basics",
+        "--kind",
+        "write",
+        "--front",
+        "Run one() and two() at once; collect their results",
+        "--back",
+        "results = await asyncio.gather(one(), two())",
+        "--program",
+        GATHER_PROGRAM,
+        *extra,
+    ]
     return [*args, "--deck", str(deck)] if deck else args
 
 
@@ -102,14 +112,29 @@ def test_add_appends_the_card_and_keeps_the_file_byte_for_byte(
     assert [card.id for card in cards] == ["sum", "run-one-and-two-at-once-collect-their-results"]
     added = cards[1]
     assert (added.kind, added.program, added.output, added.tags) == (
-        "write", GATHER_PROGRAM, "[1, 2]", ("gather",)
+        "write",
+        GATHER_PROGRAM,
+        "[1, 2]",
+        ("gather",),
     )
     assert added.section == "Basics"
 
 
 def test_section_is_matched_case_insensitively(runner: CliRunner, deck: Path) -> None:
-    result = runner.invoke(cli, ["add", "--deck", str(deck), "--section", "BASICS",
-                                 "--front", "Sleep", "--back", "import time"])  # fmt: skip
+    result = runner.invoke(
+        cli,
+        [
+            "add",
+            "--deck",
+            str(deck),
+            "--section",
+            "BASICS",
+            "--front",
+            "Sleep",
+            "--back",
+            "import time",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert sorted(snapshot(deck)) == ["basics.toml"]
     assert load_deck(deck).sections[0].cards[-1].id == "sleep"
@@ -119,14 +144,28 @@ def test_json_names_the_card_and_its_file(runner: CliRunner, deck: Path) -> None
     result = runner.invoke(cli, gather_args(deck, "--output", "[1, 2]", "--id", "gather", "--json"))
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == {
-        "id": "gather", "deck": "notes", "section": "Basics",
-        "file": str(deck / "basics.toml"), "verified": True,
-    }  # fmt: skip
+        "id": "gather",
+        "deck": "notes",
+        "section": "Basics",
+        "file": str(deck / "basics.toml"),
+        "verified": True,
+    }
 
 
 def test_cards_go_to_the_own_deck_by_default(runner: CliRunner, home: Path) -> None:
-    result = runner.invoke(cli, ["add", "--section", "My tricks", "--front", "Import asyncio",
-                                 "--back", "import asyncio", "--json"])  # fmt: skip
+    result = runner.invoke(
+        cli,
+        [
+            "add",
+            "--section",
+            "My tricks",
+            "--front",
+            "Import asyncio",
+            "--back",
+            "import asyncio",
+            "--json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     file = home / "decks" / "mine" / "my-tricks.toml"
     assert json.loads(result.stdout)["file"] == str(file)
@@ -147,14 +186,36 @@ def test_a_new_section_gets_the_next_numbered_file(runner: CliRunner, tmp_path: 
         ODD_DECK.replace('"notes"', '"asyncio"').replace('"sum"', '"sum-odd"')
     )
     before = snapshot(folder)
-    result = runner.invoke(cli, ["add", "--deck", str(folder), "--section", "Error handling!",
-                                 "--front", "Catch a timeout",
-                                 "--back", "except TimeoutError: pass"])  # fmt: skip
+    result = runner.invoke(
+        cli,
+        [
+            "add",
+            "--deck",
+            str(folder),
+            "--section",
+            "Error handling!",
+            "--front",
+            "Catch a timeout",
+            "--back",
+            "except TimeoutError: pass",
+        ],
+    )
     assert result.exit_code == 1  # a recall card's back must compile, and this one does not
     assert snapshot(folder) == before
-    result = runner.invoke(cli, ["add", "--deck", str(folder), "--section", "Error handling!",
-                                 "--front", "Catch a timeout", "--back",
-                                 "try:\n    pass\nexcept TimeoutError:\n    pass"])  # fmt: skip
+    result = runner.invoke(
+        cli,
+        [
+            "add",
+            "--deck",
+            str(folder),
+            "--section",
+            "Error handling!",
+            "--front",
+            "Catch a timeout",
+            "--back",
+            "try:\n    pass\nexcept TimeoutError:\n    pass",
+        ],
+    )
     assert result.exit_code == 0, result.output
     new_file = folder / "08-error-handling.toml"
     assert snapshot(folder) == {**before, new_file.name: new_file.read_bytes()}
@@ -165,8 +226,20 @@ def test_a_new_section_gets_the_next_numbered_file(runner: CliRunner, tmp_path: 
 
 def test_id_defaults_to_a_slug_of_the_front_made_unique(runner: CliRunner, deck: Path) -> None:
     for _ in range(3):
-        result = runner.invoke(cli, ["add", "--deck", str(deck), "--section", "Basics",
-                                     "--front", "Sum two numbers!", "--back", "1 + 2"])  # fmt: skip
+        result = runner.invoke(
+            cli,
+            [
+                "add",
+                "--deck",
+                str(deck),
+                "--section",
+                "Basics",
+                "--front",
+                "Sum two numbers!",
+                "--back",
+                "1 + 2",
+            ],
+        )
         assert result.exit_code == 0, result.output
     ids = [card.id for card in load_deck(deck).cards]
     assert ids == ["sum", "sum-two-numbers", "sum-two-numbers-2", "sum-two-numbers-3"]
@@ -174,8 +247,22 @@ def test_id_defaults_to_a_slug_of_the_front_made_unique(runner: CliRunner, deck:
 
 def test_add_refuses_a_duplicate_id(runner: CliRunner, deck: Path) -> None:
     before = snapshot(deck)
-    result = runner.invoke(cli, ["add", "--deck", str(deck), "--section", "Basics", "--id", "sum",
-                                 "--front", "Again", "--back", "1 + 2"])  # fmt: skip
+    result = runner.invoke(
+        cli,
+        [
+            "add",
+            "--deck",
+            str(deck),
+            "--section",
+            "Basics",
+            "--id",
+            "sum",
+            "--front",
+            "Again",
+            "--back",
+            "1 + 2",
+        ],
+    )
     assert result.exit_code == 2
     assert result.stderr.strip().splitlines() == [
         f"Error: duplicate id 'sum': deck 'notes' already has it ({deck / 'basics.toml'}:6); "
@@ -197,9 +284,24 @@ def test_a_card_whose_output_differs_is_refused_with_the_diff(
 
 
 def test_a_card_whose_program_fails_is_refused(runner: CliRunner, home: Path) -> None:
-    result = runner.invoke(cli, ["add", "--section", "S", "--front", "Broken", "--kind", "write",
-                                 "--back", "x = undefined_name", "--program", "{{answer}}",
-                                 "--output", "1"])  # fmt: skip
+    result = runner.invoke(
+        cli,
+        [
+            "add",
+            "--section",
+            "S",
+            "--front",
+            "Broken",
+            "--kind",
+            "write",
+            "--back",
+            "x = undefined_name",
+            "--program",
+            "{{answer}}",
+            "--output",
+            "1",
+        ],
+    )
     assert result.exit_code == 1
     assert "NameError: name 'undefined_name' is not defined" in result.stderr
     assert not (home / "decks" / "mine").exists() or not snapshot(home / "decks" / "mine")
@@ -244,8 +346,21 @@ def test_an_invalid_card_is_refused_before_anything_runs(
 
 
 def test_an_invalid_card_is_named_in_plain_words(runner: CliRunner, deck: Path) -> None:
-    args = ["add", "--deck", str(deck), "--section", "Basics", "--kind", "write", "--front", "F",
-            "--back", "x = 1", "--output", "1"]  # fmt: skip
+    args = [
+        "add",
+        "--deck",
+        str(deck),
+        "--section",
+        "Basics",
+        "--kind",
+        "write",
+        "--front",
+        "F",
+        "--back",
+        "x = 1",
+        "--output",
+        "1",
+    ]
     generated = runner.invoke(cli, args)
     assert generated.stderr == (
         "Error: cannot add the card: a write card's program needs {{answer}}\n"
@@ -261,7 +376,8 @@ def test_an_empty_option_is_refused_before_anything_is_asked(runner: CliRunner, 
     # as it would be in a terminal, instead of after every question.
     result = runner.invoke(cli, ["add", "--deck", str(deck), "--tag", ""], input="")
     assert (result.exit_code, result.stderr) == (
-        2, "Error: a --tag is empty: give each tag a name, or leave it out\n"
+        2,
+        "Error: a --tag is empty: give each tag a name, or leave it out\n",
     )
 
 
@@ -326,12 +442,23 @@ def test_an_id_taken_anywhere_in_the_merged_deck_is_refused(
         target, card_id, deck = decks / "more", "create-task", "asyncio"
         first, section = builtin_deck / "03-task.toml:5", ["--section", "Shared"]
     before = snapshot(decks)
-    code, err = _add(runner, "--deck", str(target), *section, "--id", card_id,
-                     "--front", "What is 1+1", "--back", "2")  # fmt: skip
+    code, err = _add(
+        runner,
+        "--deck",
+        str(target),
+        *section,
+        "--id",
+        card_id,
+        "--front",
+        "What is 1+1",
+        "--back",
+        "2",
+    )
     assert (code, err) == (
-        2, f"Error: duplicate id {card_id!r}: deck {deck!r} already has it ({first}); "
+        2,
+        f"Error: duplicate id {card_id!r}: deck {deck!r} already has it ({first}); "
         "choose another --id\n",
-    )  # fmt: skip
+    )
     assert snapshot(decks) == before
     _default_decks_load(runner)
 
@@ -340,17 +467,30 @@ def test_a_section_in_another_folder_of_the_deck_is_refused(runner: CliRunner, h
     shared = write_deck(home / "decks" / "shared", "s.toml", SHARED_MINE)
     before = snapshot(home / "decks")
     code, err = _add(runner, "--section", "shared", "--front", "Bar", "--back", "1")
-    assert (code, err) == (2, (
-        f"Error: deck 'mine' already has section 'Shared' in {shared}, outside "
-        f"{home / 'decks' / 'mine'}; add to it with --deck {shared}, or choose another section "
-        "name\n"
-    ))  # fmt: skip
+    assert (code, err) == (
+        2,
+        (
+            f"Error: deck 'mine' already has section 'Shared' in {shared}, outside "
+            f"{home / 'decks' / 'mine'}; add to it with --deck {shared}, or choose another section "
+            "name\n"
+        ),
+    )
     assert snapshot(home / "decks") == before
-    code, err = _add(runner, "--section", "Task", "--front", "Bar", "--back", "1",
-                     "--deck", str(home / "decks" / "asyncio"))  # fmt: skip
+    code, err = _add(
+        runner,
+        "--section",
+        "Task",
+        "--front",
+        "Bar",
+        "--back",
+        "1",
+        "--deck",
+        str(home / "decks" / "asyncio"),
+    )
     assert code == 2
-    assert err.endswith("outside " + str(home / "decks" / "asyncio") + "; choose another section"
-                        " name\n")  # fmt: skip
+    assert err.endswith(
+        "outside " + str(home / "decks" / "asyncio") + "; choose another section name\n"
+    )
     assert snapshot(home / "decks") == before
 
 
@@ -361,8 +501,19 @@ def test_a_copy_of_the_builtin_deck_elsewhere_keeps_its_ids(
     fork = tmp_path / "fork"
     fork.mkdir()
     shutil.copy(builtin_deck / "03-task.toml", fork / "03-task.toml")
-    code, out = _add(runner, "--deck", str(fork), "--section", "Task", "--front", "Create a task",
-                     "--back", "1", "--id", "create-task-2")  # fmt: skip
+    code, out = _add(
+        runner,
+        "--deck",
+        str(fork),
+        "--section",
+        "Task",
+        "--front",
+        "Create a task",
+        "--back",
+        "1",
+        "--id",
+        "create-task-2",
+    )
     assert code == 0, out
     assert [c.id for c in load_deck(fork).cards][-1] == "create-task-2"
 
@@ -397,9 +548,24 @@ def test_line_ends_of_the_text_given_are_stored_as_lf(
 ) -> None:
     program = "print(1)\nprint(2)\n".replace("\n", newline)
     for front in ("First", "Second"):  # a new section file, then an append to it
-        result = runner.invoke(cli, ["add", "--section", "P", "--kind", "predict",
-                                     "--front", f"{front}{newline}card", "--back", f"1{newline}2",
-                                     "--program", program, "--output", f"1{newline}2"])  # fmt: skip
+        result = runner.invoke(
+            cli,
+            [
+                "add",
+                "--section",
+                "P",
+                "--kind",
+                "predict",
+                "--front",
+                f"{front}{newline}card",
+                "--back",
+                f"1{newline}2",
+                "--program",
+                program,
+                "--output",
+                f"1{newline}2",
+            ],
+        )
         assert result.exit_code == 0, result.output
     file = home / "decks" / "mine" / "p.toml"
     assert b"\r" not in file.read_bytes()
@@ -414,8 +580,9 @@ def test_a_deck_file_that_does_not_parse_is_left_alone(runner: CliRunner, deck: 
     broken = deck / "basics.toml"
     broken.write_text(ODD_DECK.replace('section="Basics"', 'section="Basics'))
     before = snapshot(deck)
-    result = runner.invoke(cli, ["add", "--deck", str(deck), "--section", "Basics",
-                                 "--front", "F", "--back", "1"])  # fmt: skip
+    result = runner.invoke(
+        cli, ["add", "--deck", str(deck), "--section", "Basics", "--front", "F", "--back", "1"]
+    )
     assert result.exit_code == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"Error: {broken}:3: invalid TOML")
@@ -453,15 +620,28 @@ def test_an_unwritable_folder_ends_in_one_line_and_changes_nothing(
     assert result.exit_code == 2
     assert result.stderr.strip().splitlines() == [
         f"Error: {deck}: cannot write to this folder: Operation not permitted"
-        if os.geteuid() == 0 else f"Error: {deck}: cannot write to this folder: Permission denied"
+        if os.geteuid() == 0
+        else f"Error: {deck}: cannot write to this folder: Permission denied"
     ]
     assert snapshot(deck) == before
 
 
 def test_a_deck_folder_that_cannot_be_made_is_one_line(runner: CliRunner, tmp_path: Path) -> None:
     (tmp_path / "a-file").write_text("not a folder")
-    result = runner.invoke(cli, ["add", "--deck", str(tmp_path / "a-file" / "deck"),
-                                 "--section", "S", "--front", "F", "--back", "1"])  # fmt: skip
+    result = runner.invoke(
+        cli,
+        [
+            "add",
+            "--deck",
+            str(tmp_path / "a-file" / "deck"),
+            "--section",
+            "S",
+            "--front",
+            "F",
+            "--back",
+            "1",
+        ],
+    )
     assert result.exit_code == 2
     assert result.stderr.strip().splitlines() == [
         f"Error: {tmp_path / 'a-file' / 'deck'}: cannot write to this folder: Not a directory"
@@ -476,12 +656,26 @@ def _tree_digest(folder: Path) -> str:
 
 
 @pytest.mark.parametrize("where", ["folder", "file"])
-def test_the_builtin_deck_is_never_written(runner: CliRunner, builtin_deck: Path,
-                                           where: str) -> None:  # fmt: skip
+def test_the_builtin_deck_is_never_written(
+    runner: CliRunner, builtin_deck: Path, where: str
+) -> None:
     before = _tree_digest(builtin_deck)
     target = builtin_deck if where == "folder" else builtin_deck / "03-task.toml"
-    result = runner.invoke(cli, ["add", "--deck", str(target), "--section", "Task",
-                                 "--front", "F", "--back", "1", "--no-verify"])  # fmt: skip
+    result = runner.invoke(
+        cli,
+        [
+            "add",
+            "--deck",
+            str(target),
+            "--section",
+            "Task",
+            "--front",
+            "F",
+            "--back",
+            "1",
+            "--no-verify",
+        ],
+    )
     assert result.exit_code == 2
     assert "the built-in deck is read-only" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
@@ -504,18 +698,36 @@ def test_a_section_file_as_deck_takes_its_section(runner: CliRunner, deck: Path)
     assert result.exit_code == 0, result.output
     assert load_deck(file).cards[-1].id == "f"
     before = snapshot(deck)
-    other = runner.invoke(cli, ["add", "--deck", str(file), "--section", "Other",
-                                "--front", "G", "--back", "1"])  # fmt: skip
+    other = runner.invoke(
+        cli, ["add", "--deck", str(file), "--section", "Other", "--front", "G", "--back", "1"]
+    )
     assert other.exit_code == 2
     assert "holds only section 'Basics'; pass the deck folder" in other.stderr
     assert snapshot(deck) == before
 
 
 def _add_in_a_process(deck: Path, front: str, value: int) -> subprocess.Popen[bytes]:
-    args = ["--deck", str(deck), "--section", "Crowd", "--kind", "write", "--front", front,
-            "--back", f"x = {value}", "--program", "{{answer}}\nprint(x)", "--output", str(value)]
-    return subprocess.Popen([sys.executable, "-m", "quizzer", "add", *args],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    args = [
+        "--deck",
+        str(deck),
+        "--section",
+        "Crowd",
+        "--kind",
+        "write",
+        "--front",
+        front,
+        "--back",
+        f"x = {value}",
+        "--program",
+        "{{answer}}\nprint(x)",
+        "--output",
+        str(value),
+    ]
+    return subprocess.Popen(
+        [sys.executable, "-m", "quizzer", "add", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
 
 
 @pytest.mark.parametrize("same_front", [False, True])
@@ -532,8 +744,11 @@ def test_concurrent_adds_all_land(deck: Path, same_front: bool) -> None:
     assert [code for code, _ in results] == [0] * 8, results
     crowd = next(s for s in load_deck(deck).sections if s.name == "Crowd")
     assert sorted(card.output or "" for card in crowd.cards) == [str(i) for i in range(8)]
-    expected = ["same-front", *(f"same-front-{n}" for n in range(2, 9))] if same_front else [
-        f"card-{i}" for i in range(8)]  # fmt: skip
+    expected = (
+        ["same-front", *(f"same-front-{n}" for n in range(2, 9))]
+        if same_front
+        else [f"card-{i}" for i in range(8)]
+    )
     assert sorted(card.id for card in crowd.cards) == sorted(expected)
     assert (deck / "basics.toml").read_bytes() == before
     assert sorted(p.name for p in deck.iterdir()) == [".quizzer.lock", "basics.toml", "crowd.toml"]
@@ -562,8 +777,10 @@ def test_slugify(text: str, slug: str) -> None:
 
 def test_a_front_without_ascii_letters_still_gets_an_id(runner: CliRunner, home: Path) -> None:
     for front in ("Straße", "日本語", "日本"):
-        assert runner.invoke(cli, ["add", "--section", "S", "--front", front, "--back", "1"]
-                             ).exit_code == 0  # fmt: skip
+        assert (
+            runner.invoke(cli, ["add", "--section", "S", "--front", front, "--back", "1"]).exit_code
+            == 0
+        )
     assert [c.id for c in load_deck(home / "decks" / "mine").cards] == ["strasse", "card", "card-2"]
 
 
@@ -574,9 +791,15 @@ def test_unique_id_counts_up() -> None:
 
 @pytest.mark.parametrize(
     "value",
-    ['has """ triple quotes """', "a back\\slash and \\n\n", "\nstarts with a newline\n",
-     "tab\tand ünicode\n", "ends without a newline\nsecond line", "'''\n"],
-)  # fmt: skip
+    [
+        'has """ triple quotes """',
+        "a back\\slash and \\n\n",
+        "\nstarts with a newline\n",
+        "tab\tand ünicode\n",
+        "ends without a newline\nsecond line",
+        "'''\n",
+    ],
+)
 def test_rendered_cards_read_back_exactly(value: str) -> None:
     table = {"id": "x", "front": value, "back": value, "program": value}
     assert tomllib.loads(deck_writer.render_card(table)) == {"card": [table]}
@@ -623,8 +846,20 @@ def test_an_add_to_any_folder_of_the_user_s_decks_waits_for_the_others(
     decks = home / "decks"
     (decks / folder).mkdir(parents=True)
     with deck_writer.deck_lock(decks):  # another quizzer adding to some other folder
-        result = runner.invoke(cli, ["add", "--deck", str(decks / folder), "--section", "S",
-                                     "--front", "F", "--back", "x = 1"])  # fmt: skip
+        result = runner.invoke(
+            cli,
+            [
+                "add",
+                "--deck",
+                str(decks / folder),
+                "--section",
+                "S",
+                "--front",
+                "F",
+                "--back",
+                "x = 1",
+            ],
+        )
     assert result.exit_code == 2
     assert "locked by another quizzer" in result.output
     assert not list((decks / folder).glob("*.toml"))
@@ -661,8 +896,14 @@ def _spawn_add(args: list[str], editor: Path | None) -> pexpect.spawn:
     env.update(NO_COLOR="1", TERM="xterm", PROMPT_TOOLKIT_NO_CPR="1")
     if editor is not None:
         env["EDITOR"] = str(editor)
-    return pexpect.spawn(sys.executable, ["-m", "quizzer", "add", *args], env=env,
-                         dimensions=(50, 120), encoding="utf-8", timeout=30)  # fmt: skip
+    return pexpect.spawn(
+        sys.executable,
+        ["-m", "quizzer", "add", *args],
+        env=env,
+        dimensions=(50, 120),
+        encoding="utf-8",
+        timeout=30,
+    )
 
 
 @pytest.mark.terminal
@@ -705,9 +946,13 @@ def test_interactive_write_card_with_the_program_from_the_editor(
     assert gather.path == deck / "gather.toml"
     (card,) = gather.cards
     assert (card.id, card.kind, card.back, card.program, card.output, card.tags) == (
-        "run-one-and-two-at-once", "write", "results = await asyncio.gather(one(), two())",
-        GATHER_PROGRAM, "[1, 2]", ("gather", "tasks"),
-    )  # fmt: skip
+        "run-one-and-two-at-once",
+        "write",
+        "results = await asyncio.gather(one(), two())",
+        GATHER_PROGRAM,
+        "[1, 2]",
+        ("gather", "tasks"),
+    )
 
 
 @pytest.mark.terminal
@@ -748,8 +993,9 @@ def test_interactive_predict_card_typed_in_the_multi_line_prompt(home: Path) -> 
     [("\x03", "Interrupted.", 130), ("\x04", "Aborted!", 1)],  # Ctrl-C: the shell's 130
     ids=["ctrl-c", "ctrl-d"],
 )
-def test_interrupting_the_interactive_flow_writes_nothing(deck: Path, key: str, said: str,
-                                                          code: int) -> None:  # fmt: skip
+def test_interrupting_the_interactive_flow_writes_nothing(
+    deck: Path, key: str, said: str, code: int
+) -> None:
     before = snapshot(deck)
     child = _spawn_add(["--deck", str(deck), "--section", "Basics", "--kind", "recall"], None)
     child.expect("Front")
@@ -765,8 +1011,20 @@ def test_a_symlinked_deck_file_stays_a_symlink(runner: CliRunner, tmp_path: Path
     real = write_deck(tmp_path / "dotfiles", "basics.toml", ODD_DECK)
     (tmp_path / "deck").mkdir()
     (tmp_path / "deck" / "basics.toml").symlink_to(real)
-    result = runner.invoke(cli, ["add", "--deck", str(tmp_path / "deck"), "--section", "Basics",
-                                 "--front", "F", "--back", "1"])  # fmt: skip
+    result = runner.invoke(
+        cli,
+        [
+            "add",
+            "--deck",
+            str(tmp_path / "deck"),
+            "--section",
+            "Basics",
+            "--front",
+            "F",
+            "--back",
+            "1",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert (tmp_path / "deck" / "basics.toml").is_symlink()
     assert real.read_text().startswith(ODD_DECK)
@@ -798,8 +1056,9 @@ def test_a_link_into_the_builtin_deck_is_never_written_through(
         own.symlink_to(builtin_copy, target_is_directory=True)
         linked = builtin_copy
     before = _tree_digest(builtin_copy)
-    result = runner.invoke(cli, ["add", "--section", "Task", "--front", "F", "--back", "1",
-                                 "--no-verify"])  # fmt: skip
+    result = runner.invoke(
+        cli, ["add", "--section", "Task", "--front", "F", "--back", "1", "--no-verify"]
+    )
     assert result.exit_code == 2
     assert result.stderr.count("\n") == 1
     assert "the built-in deck is read-only" in result.stderr
@@ -811,10 +1070,24 @@ def test_a_link_into_the_builtin_deck_is_never_written_through(
 def test_a_special_file_as_deck_is_one_line(runner: CliRunner, tmp_path: Path) -> None:
     fifo = tmp_path / "deck.toml"
     os.mkfifo(fifo)
-    result = runner.invoke(cli, ["add", "--deck", str(fifo), "--section", "S", "--front", "F",
-                                 "--back", "1", "--no-verify"])  # fmt: skip
+    result = runner.invoke(
+        cli,
+        [
+            "add",
+            "--deck",
+            str(fifo),
+            "--section",
+            "S",
+            "--front",
+            "F",
+            "--back",
+            "1",
+            "--no-verify",
+        ],
+    )
     assert (result.exit_code, result.stderr) == (
-        2, f"Error: {fifo}: not a deck folder or TOML file\n"
+        2,
+        f"Error: {fifo}: not a deck folder or TOML file\n",
     )
 
 
@@ -826,8 +1099,9 @@ def test_add_warns_when_the_card_runs_unsandboxed(
     assert result.exit_code == 0, result.output
     assert result.stderr.startswith("warning: card programs are not sandboxed (")
     # Nothing runs with --no-verify and every field given: nothing to warn of.
-    quiet = runner.invoke(cli, gather_args(deck, "--output", "[1, 2]", "--id", "quiet",
-                                           "--no-verify"))  # fmt: skip
+    quiet = runner.invoke(
+        cli, gather_args(deck, "--output", "[1, 2]", "--id", "quiet", "--no-verify")
+    )
     assert quiet.exit_code == 0, quiet.output
     assert "not sandboxed" not in quiet.stderr
 
@@ -847,8 +1121,21 @@ def test_add_command_leaves_the_questions_to_the_ui() -> None:
 @pytest.mark.terminal
 def test_the_card_is_checked_before_its_preview_is_offered(deck: Path) -> None:
     before = snapshot(deck)
-    child = _spawn_add(["--deck", str(deck), "--section", "Basics", "--kind", "recall",
-                        "--id", "sum", "--tag", "t"], None)  # fmt: skip
+    child = _spawn_add(
+        [
+            "--deck",
+            str(deck),
+            "--section",
+            "Basics",
+            "--kind",
+            "recall",
+            "--id",
+            "sum",
+            "--tag",
+            "t",
+        ],
+        None,
+    )
     child.expect("Front")
     child.send("Another sum" + ENTER)
     child.expect("Back")

@@ -39,7 +39,7 @@ program = "print(2 ** 10)"
 output = "1024"
 '''
 
-BROKEN_CARD = '''
+BROKEN_CARD = """
 [[card]]
 id = "wrong"
 front = "Wrong on purpose"
@@ -47,7 +47,7 @@ back = "print(1)"
 kind = "predict"
 program = "print(1)"
 output = "2"
-'''
+"""
 
 
 @pytest.fixture
@@ -131,14 +131,17 @@ def test_user_errors_are_one_line_and_exit_2(
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--home", "~no-such-user-here", "sections"],
-         "Error: QUIZZER_HOME=~no-such-user-here: no such user's home to expand"),
+        (
+            ["--home", "~no-such-user-here", "sections"],
+            "Error: QUIZZER_HOME=~no-such-user-here: no such user's home to expand",
+        ),
         (["--home", "/dev/null", "stats"], "Error: QUIZZER_HOME=/dev/null: not a folder"),
         (["list", "--deck", "/dev/null"], "Error: /dev/null: not a deck file or folder"),
     ],
 )
-def test_a_home_or_deck_that_cannot_be_one_is_one_line(runner: CliRunner, args: list[str],
-                                                        message: str) -> None:  # fmt: skip
+def test_a_home_or_deck_that_cannot_be_one_is_one_line(
+    runner: CliRunner, args: list[str], message: str
+) -> None:
     result = runner.invoke(cli, args)
     assert (result.exit_code, result.output.strip()) == (2, message)
 
@@ -147,9 +150,14 @@ def test_run_from_a_closed_stdin_is_one_line() -> None:
     import subprocess
     import sys
 
-    done = subprocess.run([sys.executable, "-m", "quizzer", "run", "-"], stdin=subprocess.DEVNULL,
-                          capture_output=True, text=True, timeout=60,
-                          preexec_fn=lambda: os.close(0))  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "quizzer", "run", "-"],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        preexec_fn=lambda: os.close(0),
+    )
     assert done.returncode == 2
     assert done.stderr == "Error: -: cannot read the program from stdin (it is closed)\n"
 
@@ -172,8 +180,15 @@ def test_run_json_reports_the_run(runner: CliRunner, tmp_path: Path) -> None:
     result = runner.invoke(cli, ["run", str(program), "--json"])
     assert result.exit_code == 0
     data = json.loads(result.output)
-    assert set(data) == {"verdict", "exit_code", "stdout", "stderr", "seconds", "truncated",
-                         "isolation"}  # fmt: skip
+    assert set(data) == {
+        "verdict",
+        "exit_code",
+        "stdout",
+        "stderr",
+        "seconds",
+        "truncated",
+        "isolation",
+    }
     assert (data["verdict"], data["exit_code"], data["stdout"]) == ("ok", 0, "hi\n")
 
 
@@ -202,8 +217,10 @@ def test_run_reads_stdin_and_refuses_missing_files(runner: CliRunner) -> None:
 
 def test_run_shows_the_program_s_streams_as_printed(runner: CliRunner, tmp_path: Path) -> None:
     program = tmp_path / "streams.py"
-    program.write_text("import sys\nprint('a' * 150)\nprint('  spaced   out   ')\n"
-                       "print('\\x1b[31mred', file=sys.stderr)\n")  # fmt: skip
+    program.write_text(
+        "import sys\nprint('a' * 150)\nprint('  spaced   out   ')\n"
+        "print('\\x1b[31mred', file=sys.stderr)\n"
+    )
     result = runner.invoke(cli, ["run", str(program)])
     assert result.exit_code == 0
     assert result.stdout == "a" * 150 + "\n  spaced   out   \n"  # not wrapped, nothing added
@@ -256,8 +273,9 @@ def test_usage_errors_are_one_line(runner: CliRunner, args: list[str], message: 
 
 
 @pytest.mark.parametrize(("args", "heading"), [([], "Commands:"), (["export"], "anki")])
-def test_a_group_called_alone_shows_its_help(runner: CliRunner, args: list[str],
-                                             heading: str) -> None:  # fmt: skip
+def test_a_group_called_alone_shows_its_help(
+    runner: CliRunner, args: list[str], heading: str
+) -> None:
     result = runner.invoke(cli, args, prog_name="quizzer")
     assert result.exit_code == 0
     assert result.stdout.startswith(f"Usage: quizzer {' '.join(args)}".rstrip() + " [OPTIONS]")
@@ -280,16 +298,21 @@ def test_group_option_errors_are_one_line(runner: CliRunner) -> None:
 
 @pytest.mark.parametrize("encoding", ["ascii", "latin-1"])
 @pytest.mark.parametrize("args", [["show", "create-task"], ["study", "--limit", "1"]])
-def test_a_narrow_output_encoding_does_not_end_the_command(tmp_path: Path, encoding: str,
-                                                           args: list[str]) -> None:  # fmt: skip
+def test_a_narrow_output_encoding_does_not_end_the_command(
+    tmp_path: Path, encoding: str, args: list[str]
+) -> None:
     import subprocess
     import sys
 
     done = subprocess.run(
-        [sys.executable, "-m", "quizzer", *args], input="\n\n", capture_output=True,
+        [sys.executable, "-m", "quizzer", *args],
+        input="\n\n",
+        capture_output=True,
         env={**os.environ, "QUIZZER_HOME": str(tmp_path), "PYTHONIOENCODING": encoding},
-        timeout=60, text=True, encoding=encoding,
-    )  # fmt: skip
+        timeout=60,
+        text=True,
+        encoding=encoding,
+    )
     assert done.returncode == 0, done.stderr
     assert "create-task" in done.stdout or "card 1 of 1" in done.stdout
     if encoding == "ascii":
@@ -302,7 +325,10 @@ def test_ctrl_c_during_verify_ends_it_with_130(tmp_path: Path) -> None:
     import sys
     import time
 
-    write_deck(tmp_path / "slow", "slow.toml", """deck = "slow"
+    write_deck(
+        tmp_path / "slow",
+        "slow.toml",
+        """deck = "slow"
 section = "Slow"
 
 [[card]]
@@ -312,12 +338,15 @@ back = "b"
 kind = "predict"
 program = "import time\\ntime.sleep(2)\\nprint(1)"
 output = "1"
-""")
+""",
+    )
     verify = subprocess.Popen(
         [sys.executable, "-m", "quizzer", "verify", "--deck", str(tmp_path / "slow")],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
         env={**os.environ, "QUIZZER_HOME": str(tmp_path)},
-    )  # fmt: skip
+    )
     # Once quizzer has started a sandbox, the command is running: interrupt it then.
     children = Path(f"/proc/{verify.pid}/task/{verify.pid}/children")
     deadline = time.monotonic() + 30
@@ -340,9 +369,10 @@ def test_output_closed_early_is_quiet(tmp_path: Path) -> None:
     write_deck(tmp_path / "big", "big.toml", f'deck = "big"\nsection = "Big"\n\n{cards}')
     listing = subprocess.Popen(
         [sys.executable, "-m", "quizzer", "list", "--json", "--deck", str(tmp_path / "big")],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         env={**os.environ, "QUIZZER_HOME": str(tmp_path)},
-    )  # fmt: skip
+    )
     assert listing.stdout is not None and listing.stderr is not None
     listing.stdout.close()  # like `| head` that has already had enough
     stderr = listing.stderr.read().decode()
@@ -371,7 +401,7 @@ def test_internal_errors_are_one_line_and_debug_shows_the_traceback(
 
 # --- deck text, paths and error text are shown as written, never read as rich markup ---
 
-MARKUP_DECK = '''\
+MARKUP_DECK = """\
 deck = "demo"
 section = "S [/bold]"
 
@@ -382,9 +412,9 @@ back = "print(1)"
 kind = "predict"
 program = "print(1)"
 output = "2"
-'''
+"""
 
-BRACKETS_DECK = '''\
+BRACKETS_DECK = """\
 deck = "demo"
 section = "Queues [advanced]"
 
@@ -393,7 +423,7 @@ id = "queue"
 front = "Make a queue"
 back = "q = asyncio.Queue()"
 note = "See [bold]the docs[/bold]"
-'''
+"""
 
 
 @pytest.fixture
@@ -415,9 +445,9 @@ def markup_deck(tmp_path: Path) -> Path:
         (["verify"], ["S [/bold]"]),  # the failures table: the predict card prints 1, not 2
     ],
 )
-def test_brackets_in_deck_text_are_shown_as_written(runner: CliRunner, markup_deck: Path,
-                                                    args: list[str],
-                                                    shown: list[str]) -> None:  # fmt: skip
+def test_brackets_in_deck_text_are_shown_as_written(
+    runner: CliRunner, markup_deck: Path, args: list[str], shown: list[str]
+) -> None:
     result = runner.invoke(cli, [*args, "--deck", str(markup_deck)])
     assert result.exit_code == (1 if args == ["verify"] else 0), result.output
     for text in shown:
@@ -435,9 +465,9 @@ def test_doctor_shows_a_data_folder_with_brackets(
 
 
 @pytest.mark.parametrize("command", [["verify"], ["run", "-"], ["study"], ["test", "numbers"]])
-def test_the_unsandboxed_warning_is_one_line_as_written(runner: CliRunner, deck: Path,
-                                                        monkeypatch: pytest.MonkeyPatch,
-                                                        command: list[str]) -> None:  # fmt: skip
+def test_the_unsandboxed_warning_is_one_line_as_written(
+    runner: CliRunner, deck: Path, monkeypatch: pytest.MonkeyPatch, command: list[str]
+) -> None:
     from quizzer import sandbox
     from quizzer.sandbox.bwrap import Found
 
@@ -456,8 +486,11 @@ def test_commands_that_read_no_deck_do_not_load_the_deck_loader(name: str) -> No
     import subprocess
     import sys
 
-    probe = ("import sys\nfrom quizzer.cli import cli\ntry:\n    cli([sys.argv[1], '--help'])\n"
-             "except SystemExit:\n    pass\nprint('quizzer.deck' in sys.modules)")  # fmt: skip
-    done = subprocess.run([sys.executable, "-c", probe, name], capture_output=True, text=True,
-                          check=True)  # fmt: skip
+    probe = (
+        "import sys\nfrom quizzer.cli import cli\ntry:\n    cli([sys.argv[1], '--help'])\n"
+        "except SystemExit:\n    pass\nprint('quizzer.deck' in sys.modules)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe, name], capture_output=True, text=True, check=True
+    )
     assert done.stdout.strip().splitlines()[-1] == "False"

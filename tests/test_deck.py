@@ -85,46 +85,97 @@ def test_sections_load_in_file_name_order_and_group_by_deck(tmp_path: Path) -> N
     ("body", "line", "message"),
     [
         ('id = "x"\nfront = "F"\nback = "b"\nkind = "essay"\n', 8, "unknown kind 'essay'"),
-        ('id = "x"\nfront = "F"\nback = "b"\nkind = "write"\nprogram = "print(1)"\n'
-         'output = "1"\n', 9, "a write card's program needs {{answer}}"),
-        ('id = "x"\nfront = "F"\nback = "b"\nkind = "predict"\nprogram = "print(1)"\n',
-         4, "a predict card needs an output"),
-        ('id = "x"\nfront = "F"\nback = "b"\nkind = "predict"\noutput = "1"\n', 4,
-         "a predict card needs a program"),
+        (
+            'id = "x"\nfront = "F"\nback = "b"\nkind = "write"\nprogram = "print(1)"\n'
+            'output = "1"\n',
+            9,
+            "a write card's program needs {{answer}}",
+        ),
+        (
+            'id = "x"\nfront = "F"\nback = "b"\nkind = "predict"\nprogram = "print(1)"\n',
+            4,
+            "a predict card needs an output",
+        ),
+        (
+            'id = "x"\nfront = "F"\nback = "b"\nkind = "predict"\noutput = "1"\n',
+            4,
+            "a predict card needs a program",
+        ),
         ('id = "x"\nfront = "F"\nback = 3\n', 7, "'back' must be a string"),
-        ('id = "x"\nfront = "F"\nback = "b"\ntags = "one"\n', 8,
-         "'tags' must be a list of strings"),
+        (
+            'id = "x"\nfront = "F"\nback = "b"\ntags = "one"\n',
+            8,
+            "'tags' must be a list of strings",
+        ),
         ('id = "x"\nfront = "F"\nback = "b"\ntimeout = -1\n', 8, "'timeout' must be a number"),
         ('id = "x"\nfront = "F"\nback = "b"\nmatch = "fuzzy"\n', 8, "unknown match rule 'fuzzy'"),
         ('id = "x"\nfront = "F"\nback = "b"\nouptut = "1"\n', 8, "unknown field 'ouptut'"),
         ('id = "x y"\nfront = "F"\nback = "b"\n', 5, "must be letters, digits"),
         ('front = "F"\nback = "b"\n', 4, "missing 'id'"),
-        ('id = "x"\nfront = "F"\nback = "b"\nrequires-python = "3.12+"\n', 8,
-         "is not like '>=3.12'"),
-        ('id = "x"\nfront = "F"\nback = "b"\nkind = "write"\noutput = "1"\n'
-         'program = "x = {{answer}}"\n', 10, "must stand alone on its line"),
+        (
+            'id = "x"\nfront = "F"\nback = "b"\nrequires-python = "3.12+"\n',
+            8,
+            "is not like '>=3.12'",
+        ),
+        (
+            'id = "x"\nfront = "F"\nback = "b"\nkind = "write"\noutput = "1"\n'
+            'program = "x = {{answer}}"\n',
+            10,
+            "must stand alone on its line",
+        ),
         ('id = "x"\nfront = "F"\nback = "b"\nkind = ["write"]\n', 8, "'kind' must be a string"),
         ('id = "x"\nfront = "F"\nback = "b"\nmatch = {a = 1}\n', 8, "'match' must be a string"),
-        ('id = "x"\nfront = "F"\nback = "b"\noutput = "(unclosed"\nmatch = "regex"\n', 8,
-         "'output' is not a valid regex: missing ), unterminated subpattern"),
-        ('id = "x"\nfront = "F"\nback = "b"\nmatch = "regex"\noutput = "a{99999999999}"\n', 9,
-         "'output' is too large or too deeply nested a regex"),
-        (f'id = "x"\nfront = "F"\nback = "b"\nmatch = "regex"\noutput = "{"(" * 10**5}a'
-         f'{")" * 10**5}"\n', 9, "'output' is too large or too deeply nested a regex"),
-        ('id = "x"\nfront = "F"\nback = "b"\nrequires-python = ">=3..1"\n', 8,
-         "is not like '>=3.12'"),
-        ('id = "x"\nfront = "F"\nback = "b"\nrequires-python = ">=3.1234567890"\n', 8,
-         "is not like '>=3.12'"),
-        ('id = "x"\nfront = "F \\u001b]0;owned\\u0007"\nback = "b"\n', 6,
-         "'front' holds the control character U+001B, which a terminal would act on"),
-        ('id = "x"\nfront = "F"\nback = "b"\nnote = "clear \\u001b[2J"\n', 8,
-         "'note' holds the control character U+001B"),
-        ('id = "x"\nfront = "F"\nback = "b\\rover"\n', 7,
-         "'back' holds the control character U+000D"),
-        ('id = "x"\nfront = "F"\nback = "b"\nprogram = "print(1)\\u009b"\n', 8,
-         "'program' holds the control character U+009B"),
-        ('id = "x"\nfront = "F"\nback = "b"\ntags = ["\\u0007"]\n', 8,
-         "a tag contains a control character"),
+        (
+            'id = "x"\nfront = "F"\nback = "b"\noutput = "(unclosed"\nmatch = "regex"\n',
+            8,
+            "'output' is not a valid regex: missing ), unterminated subpattern",
+        ),
+        (
+            'id = "x"\nfront = "F"\nback = "b"\nmatch = "regex"\noutput = "a{99999999999}"\n',
+            9,
+            "'output' is too large or too deeply nested a regex",
+        ),
+        (
+            f'id = "x"\nfront = "F"\nback = "b"\nmatch = "regex"\noutput = "{"(" * 10**5}a'
+            f'{")" * 10**5}"\n',
+            9,
+            "'output' is too large or too deeply nested a regex",
+        ),
+        (
+            'id = "x"\nfront = "F"\nback = "b"\nrequires-python = ">=3..1"\n',
+            8,
+            "is not like '>=3.12'",
+        ),
+        (
+            'id = "x"\nfront = "F"\nback = "b"\nrequires-python = ">=3.1234567890"\n',
+            8,
+            "is not like '>=3.12'",
+        ),
+        (
+            'id = "x"\nfront = "F \\u001b]0;owned\\u0007"\nback = "b"\n',
+            6,
+            "'front' holds the control character U+001B, which a terminal would act on",
+        ),
+        (
+            'id = "x"\nfront = "F"\nback = "b"\nnote = "clear \\u001b[2J"\n',
+            8,
+            "'note' holds the control character U+001B",
+        ),
+        (
+            'id = "x"\nfront = "F"\nback = "b\\rover"\n',
+            7,
+            "'back' holds the control character U+000D",
+        ),
+        (
+            'id = "x"\nfront = "F"\nback = "b"\nprogram = "print(1)\\u009b"\n',
+            8,
+            "'program' holds the control character U+009B",
+        ),
+        (
+            'id = "x"\nfront = "F"\nback = "b"\ntags = ["\\u0007"]\n',
+            8,
+            "a tag contains a control character",
+        ),
     ],
 )
 def test_schema_problem_is_reported_at_its_line(
@@ -137,19 +188,25 @@ def test_schema_problem_is_reported_at_its_line(
 
 
 def test_text_keeps_tabs_newlines_and_any_printable_character(tmp_path: Path) -> None:
-    body = ('id = "x"\nfront = "Tab\\there → é ✓"\nback = "a\\r\\nb"\n'
-            'program = "if True:\\n\\tprint(1)\\r\\n"\n')  # fmt: skip
+    body = (
+        'id = "x"\nfront = "Tab\\there → é ✓"\nback = "a\\r\\nb"\n'
+        'program = "if True:\\n\\tprint(1)\\r\\n"\n'
+    )
     write_deck(tmp_path, "ok.toml", card_file(body))
     [card] = load_deck(tmp_path).cards
     assert card.front == "Tab\there → é ✓" and card.back == "a\r\nb"
 
 
 def test_control_characters_in_the_header_are_reported_in_file_order(tmp_path: Path) -> None:
-    text = 'deck = "d\\u001b"\nsection = "s\\u0007"\nabout = "a\\u009b"\n\n[[card]]\nid = "x"\n' \
-           'front = "F"\nback = "b"\n'  # fmt: skip
+    text = (
+        'deck = "d\\u001b"\nsection = "s\\u0007"\nabout = "a\\u009b"\n\n[[card]]\nid = "x"\n'
+        'front = "F"\nback = "b"\n'
+    )
     file = write_deck(tmp_path, "bad.toml", text)
     assert [problem.split(": ")[0] for problem in problems_of(tmp_path)] == [
-        f"{file}:1", f"{file}:2", f"{file}:3",
+        f"{file}:1",
+        f"{file}:2",
+        f"{file}:3",
     ]
 
 
@@ -161,8 +218,11 @@ def test_a_byte_order_mark_is_read_past(tmp_path: Path) -> None:
 
 
 def test_a_control_character_in_a_section_name_is_refused(tmp_path: Path) -> None:
-    file = write_deck(tmp_path, "bad.toml", card_file('id = "x"\nfront = "F"\nback = "b"\n',
-                                                      section="S\\u001b[31m"))  # fmt: skip
+    file = write_deck(
+        tmp_path,
+        "bad.toml",
+        card_file('id = "x"\nfront = "F"\nback = "b"\n', section="S\\u001b[31m"),
+    )
     [problem] = problems_of(tmp_path)
     message = "'section' holds the control character U+001B, which a terminal would act on"
     assert problem == f"{file}:2: {message}"
@@ -195,7 +255,7 @@ def test_syntax_error_names_file_and_line(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        (b"deck = \"caf\xe9\"\n", "not UTF-8 text"),
+        (b'deck = "caf\xe9"\n', "not UTF-8 text"),
         (b"\x7fELF\x02\x01\x01\x00\x00\x00binary", "not a text file"),
         (b"x = " + b"[" * 100_000 + b"]" * 100_000 + b"\n", "invalid TOML"),
     ],
@@ -225,8 +285,12 @@ def test_match_section_by_case_and_prefix(query: str, expected: str) -> None:
 
 @pytest.mark.parametrize(
     ("query", "message"),
-    [("async", "ambiguous"), ("zzz", "no section"), ("", "the section name is empty"),
-     ("  ", "the section name is empty")],
+    [
+        ("async", "ambiguous"),
+        ("zzz", "no section"),
+        ("", "the section name is empty"),
+        ("  ", "the section name is empty"),
+    ],
 )
 def test_match_section_errors_list_the_sections(query: str, message: str) -> None:
     with pytest.raises(QuizzerError, match=message) as caught:
@@ -265,8 +329,9 @@ def test_the_cache_keeps_one_entry_per_deck_file_however_often_it_is_edited(
 ) -> None:
     file = write_deck(tmp_path, "basics.toml", GOOD)
     for n in range(5):
-        file.write_text(GOOD.replace("Add one and two", f"Add one and two, take {n}"),
-                        encoding="utf-8")  # fmt: skip
+        file.write_text(
+            GOOD.replace("Add one and two", f"Add one and two, take {n}"), encoding="utf-8"
+        )
         assert load_deck(tmp_path).cards[0].front == f"Add one and two, take {n}"
     [entry] = (home / "cache").glob("*")
     assert "take 4" in entry.read_text(encoding="utf-8")
@@ -274,11 +339,16 @@ def test_the_cache_keeps_one_entry_per_deck_file_however_often_it_is_edited(
 
 @pytest.mark.parametrize(
     "content",
-    [b"not json", b"\xff\xfe", b"[1, 2]", b'{"deck": "demo"}',
-     b'{"deck": "demo", "section": "Basics", "about": "", "cards": [{"table": {}, "line": 5}]}',
-     b'{"deck": "demo", "section": "Basics", "about": "", "cards": [{"table": {"id": "a",'
-     b' "front": "F", "back": "b", "kind": ["x"]}, "line": 5}]}',
-     b"[" * 100_000 + b"]" * 100_000],
+    [
+        b"not json",
+        b"\xff\xfe",
+        b"[1, 2]",
+        b'{"deck": "demo"}',
+        b'{"deck": "demo", "section": "Basics", "about": "", "cards": [{"table": {}, "line": 5}]}',
+        b'{"deck": "demo", "section": "Basics", "about": "", "cards": [{"table": {"id": "a",'
+        b' "front": "F", "back": "b", "kind": ["x"]}, "line": 5}]}',
+        b"[" * 100_000 + b"]" * 100_000,
+    ],
     ids=["text", "not-utf8", "list", "no-cards", "empty-table", "bad-kind", "deep"],
 )
 def test_a_corrupt_cache_entry_is_a_miss(tmp_path: Path, home: Path, content: bytes) -> None:
@@ -329,8 +399,9 @@ def test_a_huge_file_is_refused_without_reading_it_all(tmp_path: Path) -> None:
 
 
 def test_a_huge_bad_file_is_reported_quickly_and_capped(tmp_path: Path) -> None:
-    bad_cards = "".join(f'[[card]]\nid = "c{n}"\nfront = "F"\nback = "b"\nkind = "essay"\n'
-                        for n in range(20_000))  # fmt: skip
+    bad_cards = "".join(
+        f'[[card]]\nid = "c{n}"\nfront = "F"\nback = "b"\nkind = "essay"\n' for n in range(20_000)
+    )
     file = write_deck(tmp_path, "big.toml", f'deck = "demo"\nsection = "Big"\n{bad_cards}')
     with pytest.raises(DeckError) as caught:
         load_decks([tmp_path])

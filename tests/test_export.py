@@ -326,9 +326,13 @@ def test_tsv_of_the_builtin_deck_imports_onto_basic_in_section_decks(
     assert f"Wrote {len(deck.cards)} notes" in result.output
     header = out.read_text(encoding="utf-8").splitlines()[:6]
     assert header == [
-        "#separator:tab", "#html:true", "#notetype:Basic",
-        "#guid column:1", "#deck column:2", "#tags column:5",
-    ]  # fmt: skip
+        "#separator:tab",
+        "#html:true",
+        "#notetype:Basic",
+        "#guid column:1",
+        "#deck column:2",
+        "#tags column:5",
+    ]
 
     log = import_tsv(collection, out)
     assert len(log.new) == len(deck.cards)
@@ -410,8 +414,14 @@ def test_rendering_escapes_code_and_prose() -> None:
 
 
 def test_tags_have_no_spaces_and_no_case_repeats() -> None:
-    card = Card(deck="d", section="Async Things", id="c", front="f", back="b",
-                tags=("async things", "two  words", "Two_Words", "x"))  # fmt: skip
+    card = Card(
+        deck="d",
+        section="Async Things",
+        id="c",
+        front="f",
+        back="b",
+        tags=("async things", "two  words", "Two_Words", "x"),
+    )
     assert anki_tags(card) == ["async_things", "two_words", "x"]
 
 
@@ -479,9 +489,14 @@ def make_socket(folder: Path) -> Path:
 )
 @pytest.mark.parametrize("kind", ["anki", "tsv"])
 def test_only_a_regular_file_is_ever_replaced(
-    runner: CliRunner, odd_deck: Path, tmp_path: Path, kind: str,
-    make: Callable[[Path], Path], kind_of_file: str, force: list[str],
-) -> None:  # fmt: skip
+    runner: CliRunner,
+    odd_deck: Path,
+    tmp_path: Path,
+    kind: str,
+    make: Callable[[Path], Path],
+    kind_of_file: str,
+    force: list[str],
+) -> None:
     folder = tmp_path / "out"
     folder.mkdir()
     out = make(folder)
@@ -530,8 +545,7 @@ def nothing_written_in_dev(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.skipif(not Path("/dev/null").is_char_device(), reason="no /dev/null")
 @pytest.mark.usefixtures("nothing_written_in_dev")
 @pytest.mark.parametrize("kind", ["anki", "tsv"])
-def test_a_device_is_refused_even_with_force(runner: CliRunner, odd_deck: Path,
-                                             kind: str) -> None:  # fmt: skip
+def test_a_device_is_refused_even_with_force(runner: CliRunner, odd_deck: Path, kind: str) -> None:
     result = export(runner, kind, "--deck", str(odd_deck), "-o", "/dev/null", "--force")
     assert result.exit_code == 2
     assert result.stderr == (
@@ -593,8 +607,17 @@ def test_section_option_exports_only_that_section(
     runner: CliRunner, builtin_deck: Path, tmp_path: Path
 ) -> None:
     tasks = [card for card in load_deck(builtin_deck).cards if card.section == "Task"]
-    result = export(runner, "tsv", "--deck", str(builtin_deck), "--section", "Task", "--json",
-                    "-o", str(tmp_path / "t.tsv"))  # fmt: skip
+    result = export(
+        runner,
+        "tsv",
+        "--deck",
+        str(builtin_deck),
+        "--section",
+        "Task",
+        "--json",
+        "-o",
+        str(tmp_path / "t.tsv"),
+    )
     assert result.exit_code == 0, result.output
     assert json.loads(result.output) == {
         "path": str(tmp_path / "t.tsv"),
@@ -625,9 +648,13 @@ def test_bad_input_ends_in_one_line_and_exit_2(
 
 @pytest.mark.parametrize("kind", ["anki", "tsv"])
 def test_dash_writes_the_export_to_stdout_and_the_summary_to_stderr(
-    runner: CliRunner, odd_deck: Path, workdir: Path, tmp_path: Path, collection: Collection,
+    runner: CliRunner,
+    odd_deck: Path,
+    workdir: Path,
+    tmp_path: Path,
+    collection: Collection,
     kind: str,
-) -> None:  # fmt: skip
+) -> None:
     (workdir / "-").write_text("keep me", encoding="utf-8")  # a file named "-" is not stdout
     result = export(runner, kind, "--deck", str(odd_deck), "-o", "-")
     assert result.exit_code == 0, result.output

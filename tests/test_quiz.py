@@ -173,11 +173,19 @@ def pick_wrong(card: Card, choices: list[str]) -> int:
     return next(n for n, choice in enumerate(choices) if choice != card.back)
 
 
-def take(cards: list[Card], pool: list[Card], *responses: object,
-         recorder: Recorder | None = None) -> tuple[FakeUI, TestResult]:  # fmt: skip
+def take(
+    cards: list[Card], pool: list[Card], *responses: object, recorder: Recorder | None = None
+) -> tuple[FakeUI, TestResult]:
     ui = FakeUI(list(responses))
-    result = run_test(cards, pool, ui, section="Queues", clock=FakeClock(),
-                      rng=random.Random(3), recorder=recorder)  # fmt: skip
+    result = run_test(
+        cards,
+        pool,
+        ui,
+        section="Queues",
+        clock=FakeClock(),
+        rng=random.Random(3),
+        recorder=recorder,
+    )
     assert ui.responses == []
     return ui, result
 
@@ -201,13 +209,15 @@ def test_distractors_never_repeat_the_right_answer(cards: dict[tuple[str, str], 
 def test_distractors_leave_out_answers_of_a_very_different_size(
     cards: dict[tuple[str, str], Card],
 ) -> None:
-    assert "line one" not in "".join(distractors(cards[("aio", "sleep")], list(cards.values()),
-                                                 count=20))  # fmt: skip
+    assert "line one" not in "".join(
+        distractors(cards[("aio", "sleep")], list(cards.values()), count=20)
+    )
     assert distractors(cards[("aio", "lonely-poem")], list(cards.values())) == []
 
 
-def test_distractors_read_each_answer_once(cards: dict[tuple[str, str], Card],
-                                           monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+def test_distractors_read_each_answer_once(
+    cards: dict[tuple[str, str], Card], monkeypatch: pytest.MonkeyPatch
+) -> None:
     read: list[str] = []
     calls = quiz._calls
     monkeypatch.setattr(quiz, "_calls", lambda code: read.append(code) or calls(code))
@@ -219,8 +229,9 @@ def test_distractors_read_each_answer_once(cards: dict[tuple[str, str], Card],
 
 def test_a_test_is_scored_and_lists_what_was_missed(cards: dict[tuple[str, str], Card]) -> None:
     test_cards = aio(cards, "get", "put", "size", "full")
-    ui, result = take(test_cards, list(cards.values()),
-                      pick_right, pick_wrong, "print(queue.qsize())", "False")  # fmt: skip
+    ui, result = take(
+        test_cards, list(cards.values()), pick_right, pick_wrong, "print(queue.qsize())", "False"
+    )
     assert [answer.right for answer in result.answers] == [True, False, True, False]
     assert [answer.how for answer in result.answers] == ["choice", "choice", "run", "output"]
     assert (result.right, result.total, result.percent) == (2, 4, 50.0)
@@ -247,30 +258,48 @@ def test_a_deck_without_good_distractors_is_self_graded(cards: dict[tuple[str, s
 
 
 def test_ctrl_c_stops_with_the_partial_score(cards: dict[tuple[str, str], Card]) -> None:
-    _, result = take(aio(cards, "get", "put", "join"), list(cards.values()), pick_right,
-                     INTERRUPT)  # fmt: skip
+    _, result = take(aio(cards, "get", "put", "join"), list(cards.values()), pick_right, INTERRUPT)
     assert result.stopped and result.total == 3 and result.to_dict()["score"] == "1/1"
 
 
 def test_quit_and_undo_in_a_test(cards: dict[tuple[str, str], Card]) -> None:
-    ui, result = take(aio(cards, "get", "put", "join"), list(cards.values()),
-                      pick_wrong, Command.UNDO, pick_right, pick_right, Command.QUIT)  # fmt: skip
+    ui, result = take(
+        aio(cards, "get", "put", "join"),
+        list(cards.values()),
+        pick_wrong,
+        Command.UNDO,
+        pick_right,
+        pick_right,
+        Command.QUIT,
+    )
     assert [card.id for card, _ in ui.shown] == ["get", "put", "get", "put", "join"]
     assert [a.right for a in result.answers] == [True, True] and result.stopped
 
 
-def test_record_turns_answers_into_reviews(cards: dict[tuple[str, str], Card],
-                                           store: Store) -> None:  # fmt: skip
+def test_record_turns_answers_into_reviews(
+    cards: dict[tuple[str, str], Card], store: Store
+) -> None:
     scheduler = Scheduler(fuzzing=False)
     test_cards = aio(cards, "get", "put", "join")
     recorder = Recorder(store, scheduler, test_cards)
     # get right, put wrong; at join, undo put's answer (and its review), put right, join wrong.
-    take(test_cards, list(cards.values()), pick_right, pick_wrong, Command.UNDO, pick_right,
-         pick_wrong, recorder=recorder)  # fmt: skip
+    take(
+        test_cards,
+        list(cards.values()),
+        pick_right,
+        pick_wrong,
+        Command.UNDO,
+        pick_right,
+        pick_wrong,
+        recorder=recorder,
+    )
     with closing(sqlite3.connect(store.path)) as connection:
         rows = connection.execute("SELECT card_id, grade, source FROM review ORDER BY id")
-        assert list(rows) == [("get", Grade.GOOD, TEST_SOURCE), ("put", Grade.GOOD, TEST_SOURCE),
-                              ("join", Grade.AGAIN, TEST_SOURCE)]  # fmt: skip
+        assert list(rows) == [
+            ("get", Grade.GOOD, TEST_SOURCE),
+            ("put", Grade.GOOD, TEST_SOURCE),
+            ("join", Grade.AGAIN, TEST_SOURCE),
+        ]
     now = FakeClock().now
     record = store.record(("aio", "get"))
     assert record is not None and record.state == scheduler.review(None, Grade.GOOD, now)
@@ -290,9 +319,15 @@ def test_undo_of_an_answer_reviewed_elsewhere_meanwhile_keeps_it(
             other.record_review(("aio", "get"), before, after, Grade.EASY, FakeClock().now)
         return Command.UNDO
 
-    ui, result = take(test_cards, list(cards.values()), pick_right,
-                      another_session_reviews_get_then_undo, pick_right, Command.QUIT,
-                      recorder=recorder)  # fmt: skip
+    ui, result = take(
+        test_cards,
+        list(cards.values()),
+        pick_right,
+        another_session_reviews_get_then_undo,
+        pick_right,
+        Command.QUIT,
+        recorder=recorder,
+    )
     assert [(a.card.id, a.right) for a in result.answers] == [("get", True), ("put", True)]
     assert ui.notices == ["card aio/get was reviewed again since; not undone"]
     assert [card.id for card, _ in ui.shown] == ["get", "put", "put", "join"]
@@ -330,23 +365,33 @@ def test_the_command_json_and_record(runner: CliRunner, deck_dir: Path) -> None:
     assert result.exit_code == 0, result.stderr
     data = json.loads(result.stdout)
     assert (data["score"], data["total"], data["recorded"]) == ("2/7", 7, True)
-    assert [c["id"] for c in data["cards"]] == ["put", "get", "get-nowait", "join", "join-again",
-                                                 "size", "full"]  # fmt: skip
+    assert [c["id"] for c in data["cards"]] == [
+        "put",
+        "get",
+        "get-nowait",
+        "join",
+        "join-again",
+        "size",
+        "full",
+    ]
     recorded = reviews_in_database()
     assert recorded is not None and len(recorded) == 7
     assert {(card, grade) for card, grade, _ in recorded} >= {("size", 3), ("full", 3), ("put", 1)}
     assert {source for _, _, source in recorded} == {"test"}
 
 
-def test_shuffle_changes_the_order_but_asks_every_card_once(runner: CliRunner,
-                                                            deck_dir: Path) -> None:  # fmt: skip
+def test_shuffle_changes_the_order_but_asks_every_card_once(
+    runner: CliRunner, deck_dir: Path
+) -> None:
     orders = set()
     for _ in range(6):
-        result = runner.invoke(cli, ["test", "queues", "--deck", str(deck_dir / "aio"), "--json"],
-                               input="\n" * 20)  # fmt: skip
+        result = runner.invoke(
+            cli, ["test", "queues", "--deck", str(deck_dir / "aio"), "--json"], input="\n" * 20
+        )
         ids = [card["id"] for card in json.loads(result.stdout)["cards"]]
-        assert sorted(ids) == sorted(["put", "get", "get-nowait", "join", "join-again", "size",
-                                      "full"])  # fmt: skip
+        assert sorted(ids) == sorted(
+            ["put", "get", "get-nowait", "join", "join-again", "size", "full"]
+        )
         orders.add(tuple(ids))
     assert len(orders) > 1
 
@@ -360,8 +405,9 @@ def test_shuffle_changes_the_order_but_asks_every_card_once(runner: CliRunner,
         ([], "Missing argument 'SECTION'"),
     ],
 )
-def test_bad_input_is_one_line_and_exit_2(runner: CliRunner, deck_dir: Path, args: list[str],
-                                          message: str) -> None:  # fmt: skip
+def test_bad_input_is_one_line_and_exit_2(
+    runner: CliRunner, deck_dir: Path, args: list[str], message: str
+) -> None:
     result = runner.invoke(cli, ["test", *args, "--deck", str(deck_dir / "aio")], input="")
     assert result.exit_code == 2
     assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
@@ -371,8 +417,11 @@ def test_bad_input_is_one_line_and_exit_2(runner: CliRunner, deck_dir: Path, arg
 def test_an_ambiguous_section_lists_the_candidates(runner: CliRunner, tmp_path: Path) -> None:
     folder = tmp_path / "two"
     write_deck(folder, "a.toml", QUEUES)
-    write_deck(folder, "b.toml", QUEUES.replace('"Queues"', '"Queue Tricks"')
-               .replace('deck = "aio"', 'deck = "tricks"'))  # fmt: skip
+    write_deck(
+        folder,
+        "b.toml",
+        QUEUES.replace('"Queues"', '"Queue Tricks"').replace('deck = "aio"', 'deck = "tricks"'),
+    )
     result = runner.invoke(cli, ["test", "que", "--deck", str(folder)], input="")
     assert result.exit_code == 2
     assert "section 'que' is ambiguous: it could be Queues; Queue Tricks" in result.stderr

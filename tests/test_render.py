@@ -35,8 +35,9 @@ def test_card_rows_fit_a_terminal_and_carry_styles() -> None:
 
 
 def test_card_rows_honour_no_color() -> None:
-    terminal = Console(file=io.StringIO(), width=80, force_terminal=True, color_system="standard",
-                       no_color=True)  # fmt: skip
+    terminal = Console(
+        file=io.StringIO(), width=80, force_terminal=True, color_system="standard", no_color=True
+    )
     listing = card_rows(CARDS, terminal)
     assert "\x1b[36m" not in listing  # no cyan kind
     assert "\x1b[1m" in listing  # bold stays: NO_COLOR is about colour only

@@ -93,23 +93,26 @@ def test_a_traceback_starts_at_the_program(any_mode: str) -> None:
 
 
 def test_sleeping_past_the_timeout_is_a_timeout(any_mode: str) -> None:
-    run = sandbox.run_program("import time\nprint('started', flush=True)\ntime.sleep(30)",
-                              timeout=0.5)  # fmt: skip
+    run = sandbox.run_program(
+        "import time\nprint('started', flush=True)\ntime.sleep(30)", timeout=0.5
+    )
     assert run.verdict == Verdict.TIMEOUT
     assert run.stdout == "started\n"
 
 
 def test_closing_its_pipes_does_not_stop_the_clock(any_mode: str) -> None:
-    run = sandbox.run_program("import os, time\nos.close(1)\nos.close(2)\ntime.sleep(30)",
-                              timeout=0.5)  # fmt: skip
+    run = sandbox.run_program(
+        "import os, time\nos.close(1)\nos.close(2)\ntime.sleep(30)", timeout=0.5
+    )
     assert run.verdict == Verdict.TIMEOUT
 
 
 @pytest.mark.parametrize("stream", ["stdout", "stderr"])
 def test_output_is_capped_per_stream(any_mode: str, stream: str) -> None:
     limits = Limits(output_bytes=100_000)
-    run = sandbox.run_program(f"import sys\nwhile True:\n    sys.{stream}.write('x' * 4096)",
-                              limits=limits)  # fmt: skip
+    run = sandbox.run_program(
+        f"import sys\nwhile True:\n    sys.{stream}.write('x' * 4096)", limits=limits
+    )
     assert run.verdict == Verdict.OUTPUT_LIMIT
     assert run.truncated
     assert len(getattr(run, stream)) == 100_000
@@ -240,8 +243,14 @@ def test_a_runner_that_cannot_start_leaks_no_descriptor(tmp_path: Path) -> None:
 
     def start() -> None:
         with pytest.raises(FileNotFoundError):
-            run_fresh("print(1)", wall=5, limits=sandbox.DEFAULT_LIMITS, files=None,
-                      bwrap=missing, isolation="bwrap")  # fmt: skip
+            run_fresh(
+                "print(1)",
+                wall=5,
+                limits=sandbox.DEFAULT_LIMITS,
+                files=None,
+                bwrap=missing,
+                isolation="bwrap",
+            )
 
     start()  # once first: what is made once per process (root's user namespace) is made
     before = sorted(Path("/proc/self/fd").iterdir())
@@ -298,8 +307,9 @@ def test_fallback_says_so(fallback: None) -> None:
     assert (run.verdict, run.isolation) == (Verdict.OK, sandbox.isolation())
 
 
-def test_no_working_bwrap_means_the_fallback(monkeypatch: pytest.MonkeyPatch,
-                                             tmp_path: Path) -> None:  # fmt: skip
+def test_no_working_bwrap_means_the_fallback(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     fake = tmp_path / "bwrap"
     fake.write_text("#!/bin/sh\necho 'bwrap: No permissions to create new namespace' >&2\nexit 1\n")
     fake.chmod(0o755)
@@ -422,25 +432,43 @@ for mode in ("forkserver", "bwrap"):
 def test_an_ordinary_user_gets_the_same_sandbox(tmp_path: Path) -> None:
     # Root and ordinary users take different paths into the sandbox (see bwrap.SandboxCommand);
     # here an unprivileged user runs quizzer's own sandbox code with a system interpreter.
-    python = next((p for p in ("/usr/bin/python3", "/usr/local/bin/python3")
-                   if Path(p).is_file()), None)  # fmt: skip
+    python = next(
+        (p for p in ("/usr/bin/python3", "/usr/local/bin/python3") if Path(p).is_file()), None
+    )
     setpriv = shutil.which("setpriv")
     if python is None or setpriv is None:
         pytest.skip("needs setpriv and a system python3")
     folder = Path(tempfile.mkdtemp(prefix="quizzer-user-"))
     try:
-        shutil.copytree(Path(sandbox.__file__).parents[1], folder / "quizzer",
-                        ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
+        shutil.copytree(
+            Path(sandbox.__file__).parents[1],
+            folder / "quizzer",
+            ignore=shutil.ignore_patterns("__pycache__"),
+        )
         (folder / "bin").mkdir()
         (folder / "bin" / "bwrap").symlink_to(bwrap.find_bwrap().path or "")
         for path in [folder, *folder.rglob("*")]:
             path.chmod(0o755)
         done = subprocess.run(
-            [setpriv, "--reuid", "65534", "--regid", "65534", "--clear-groups",
-             python, "-I", "-c", AS_USER, str(folder)],
-            capture_output=True, text=True, timeout=60, cwd="/",
+            [
+                setpriv,
+                "--reuid",
+                "65534",
+                "--regid",
+                "65534",
+                "--clear-groups",
+                python,
+                "-I",
+                "-c",
+                AS_USER,
+                str(folder),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd="/",
             env={"PATH": f"{folder / 'bin'}:/usr/bin:/bin", "HOME": str(folder)},
-        )  # fmt: skip
+        )
     finally:
         shutil.rmtree(folder)
     if "No module named" in done.stderr or "SyntaxError" in done.stderr:

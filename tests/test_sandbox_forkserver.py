@@ -89,8 +89,9 @@ def test_a_program_cannot_poison_the_next(tmp_path: Path) -> None:
 def test_the_server_is_warm_and_survives_many_runs() -> None:
     run("print(1)")
     pid = server_pid()
-    results = [run(f"import asyncio\nprint(asyncio.run(asyncio.sleep(0, result={n})))")
-               for n in range(30)]  # fmt: skip
+    results = [
+        run(f"import asyncio\nprint(asyncio.run(asyncio.sleep(0, result={n})))") for n in range(30)
+    ]
     assert [r.stdout for r in results] == [f"{n}\n" for n in range(30)]
     assert server_pid() == pid
 
@@ -179,13 +180,17 @@ def test_a_server_gone_while_it_reads_a_request_is_a_server_error() -> None:
     serving = server()
     assert serving.wait_ready() is None
     python = launcher_command()[0].encode()
-    interpreter = next(pid for pid in descendants(server_pid())
-                       if Path(f"/proc/{pid}/cmdline").read_bytes().startswith(python + b"\0"))
+    interpreter = next(
+        pid
+        for pid in descendants(server_pid())
+        if Path(f"/proc/{pid}/cmdline").read_bytes().startswith(python + b"\0")
+    )
     os.kill(interpreter, signal.SIGSTOP)  # it takes no more requests: the next one waits
     big = "x = 1\n" * 1_000_000  # more than a socket buffer holds: sending it waits for a reader
     with ThreadPoolExecutor(max_workers=1) as pool:
-        sent = pool.submit(serving.run, big, wall=5.0, limits=sandbox.DEFAULT_LIMITS, files=None,
-                           isolation="bwrap")  # fmt: skip
+        sent = pool.submit(
+            serving.run, big, wall=5.0, limits=sandbox.DEFAULT_LIMITS, files=None, isolation="bwrap"
+        )
         time.sleep(0.5)  # the request's fds are queued to the stopped server
         forkserver.forget_server(serving)  # the server dies, and the queued request with it
         with pytest.raises(forkserver.ServerError, match="dropped the request"):
@@ -214,8 +219,9 @@ print(server._process.pid, flush=True)
 
 def test_the_server_ends_with_quizzer() -> None:
     env = {**os.environ, sandbox.MODE_ENV: "forkserver"}
-    done = subprocess.run([sys.executable, "-c", SHUTDOWN_HOST], capture_output=True, text=True,
-                          env=env, timeout=60)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-c", SHUTDOWN_HOST], capture_output=True, text=True, env=env, timeout=60
+    )
     output, pid = done.stdout.split()
     assert output == "x"
     stat = Path(f"/proc/{pid}/stat")

@@ -93,15 +93,23 @@ PRINT_NAMESPACE = "import os\nprint(os.readlink('/proc/self/ns/pid'), flush=True
 # --- reading what is not the program's ---
 
 
-def test_cannot_read_ssh_keys_or_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                      secret: str) -> None:  # fmt: skip
+def test_cannot_read_ssh_keys_or_home(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, secret: str
+) -> None:
     home = tmp_path / "home"
     (home / ".ssh").mkdir(parents=True)
     key = home / ".ssh" / "id_ed25519"
     key.write_text(secret)
     monkeypatch.setenv("HOME", str(home))
-    targets = [str(key), "~/.ssh/id_ed25519", f"/proc/1/root{key}", "/root/.ssh/id_rsa",
-               "/root/.bash_history", "/etc/shadow", "/etc/ssh/ssh_host_ed25519_key"]  # fmt: skip
+    targets = [
+        str(key),
+        "~/.ssh/id_ed25519",
+        f"/proc/1/root{key}",
+        "/root/.ssh/id_rsa",
+        "/root/.bash_history",
+        "/etc/shadow",
+        "/etc/ssh/ssh_host_ed25519_key",
+    ]
     result = run(
         f"""
         import os
@@ -197,8 +205,9 @@ def test_cannot_see_host_processes(sentinel: subprocess.Popen[bytes]) -> None:
 # --- writing where it must not ---
 
 
-def test_cannot_write_home_host_tmp_or_the_deck(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                home: Path) -> None:  # fmt: skip
+def test_cannot_write_home_host_tmp_or_the_deck(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, home: Path
+) -> None:
     user_home = tmp_path / "user"
     user_home.mkdir()
     monkeypatch.setenv("HOME", str(user_home))
@@ -209,8 +218,17 @@ def test_cannot_write_home_host_tmp_or_the_deck(tmp_path: Path, monkeypatch: pyt
     escape = Path("/tmp") / f"quizzer-escape-{uuid.uuid4().hex}"
     shm = Path("/dev/shm") / f"quizzer-escape-{uuid.uuid4().hex}"
     home.mkdir(parents=True, exist_ok=True)
-    targets = [str(user_home / "pwned"), "~/pwned", str(escape), str(shm), str(deck),
-               str(home / "pwned"), "/root/pwned", "/usr/pwned", "/pwned"]  # fmt: skip
+    targets = [
+        str(user_home / "pwned"),
+        "~/pwned",
+        str(escape),
+        str(shm),
+        str(deck),
+        str(home / "pwned"),
+        "/root/pwned",
+        "/usr/pwned",
+        "/pwned",
+    ]
     result = run(
         f"""
         import os
@@ -397,8 +415,13 @@ print(result.verdict, len(result.stdout), len(result.stderr), before, after)
 
 def test_output_flood_keeps_quizzer_small(sandboxed: str) -> None:
     # Measured in a fresh quizzer process, so the peak RSS is this run's alone.
-    done = subprocess.run([sys.executable, "-c", FLOOD_HOST], capture_output=True, text=True,
-                          env={**os.environ, sandbox.MODE_ENV: sandboxed}, timeout=60)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-c", FLOOD_HOST],
+        capture_output=True,
+        text=True,
+        env={**os.environ, sandbox.MODE_ENV: sandboxed},
+        timeout=60,
+    )
     verdict, out, err, before_kib, after_kib = done.stdout.split()
     assert verdict == "output-limit", done.stderr
     assert int(out) == 8 * 1024 * 1024

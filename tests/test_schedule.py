@@ -18,8 +18,9 @@ def test_new_card_grades_match_fsrs() -> None:
     reference = fsrs.Scheduler(enable_fuzzing=False)
     ours = Scheduler(fuzzing=False)
     for grade in Grade:
-        expected, _ = reference.review_card(fsrs.Card(card_id=1, due=NOON), fsrs.Rating(grade),
-                                            NOON)  # fmt: skip
+        expected, _ = reference.review_card(
+            fsrs.Card(card_id=1, due=NOON), fsrs.Rating(grade), NOON
+        )
         state = ours.review(None, grade, NOON)
         assert state.due == expected.due
         assert state.stability == expected.stability
@@ -44,8 +45,9 @@ def test_a_run_of_reviews_over_days_follows_fsrs_step_by_step() -> None:
 
 def test_better_grades_give_longer_intervals() -> None:
     scheduler = Scheduler(fuzzing=False)
-    reviewed = scheduler.review(scheduler.review(None, Grade.GOOD, NOON), Grade.GOOD,
-                                NOON + timedelta(days=1))  # fmt: skip
+    reviewed = scheduler.review(
+        scheduler.review(None, Grade.GOOD, NOON), Grade.GOOD, NOON + timedelta(days=1)
+    )
     later = NOON + timedelta(days=5)
     outcomes = scheduler.outcomes(reviewed, later)
     dues = [outcomes[grade].due for grade in Grade]

@@ -86,18 +86,23 @@ def stored(store: Store, key: Key) -> Record:
     return record
 
 
-def study(cards: list[Card], store: Store, *responses: object, clock: FakeClock | None = None,
-          **options: object) -> tuple[FakeUI, StudySummary]:  # fmt: skip
+def study(
+    cards: list[Card],
+    store: Store,
+    *responses: object,
+    clock: FakeClock | None = None,
+    **options: object,
+) -> tuple[FakeUI, StudySummary]:
     ui = FakeUI(list(responses))
-    session = StudySession(cards, store, SCHEDULER, ui, clock=clock or FakeClock(),
-                           **options)  # type: ignore[arg-type]  # fmt: skip
+    session = StudySession(cards, store, SCHEDULER, ui, clock=clock or FakeClock(), **options)  # type: ignore[arg-type]
     summary = session.run()
     assert ui.responses == [], "the session ended before the script did"
     return ui, summary
 
 
-def test_a_session_can_be_walked_with_enter_and_saves_every_grade(tmp_path: Path,
-                                                                  store: Store) -> None:
+def test_a_session_can_be_walked_with_enter_and_saves_every_grade(
+    tmp_path: Path, store: Store
+) -> None:
     cards = recall_cards(tmp_path, "a", "b", "c")
     clock = FakeClock()
     ui, summary = study(cards, store, *[ENTER] * 6, clock=clock)
@@ -128,16 +133,19 @@ def test_due_cards_come_first_most_overdue_first_then_new(tmp_path: Path, store:
     cards = recall_cards(tmp_path, "new1", "due-late", "due-early", "new2", "not-due")
     clock = FakeClock()
     start = clock.now - timedelta(days=30)
-    for card_id, days, grade in (("due-late", 0, Grade.GOOD), ("due-early", 3, Grade.GOOD),
-                                 ("not-due", 29, Grade.EASY)):  # Easy: due in days, not minutes
-        record_grade(store, SCHEDULER, ("pets", card_id), None, grade,
-                     start + timedelta(days=days))  # fmt: skip
+    for card_id, days, grade in (
+        ("due-late", 0, Grade.GOOD),
+        ("due-early", 3, Grade.GOOD),
+        ("not-due", 29, Grade.EASY),
+    ):  # Easy: due in days, not minutes
+        record_grade(store, SCHEDULER, ("pets", card_id), None, grade, start + timedelta(days=days))
     records = store.records({"pets"})
     queue = due_queue(cards, records, clock.now, new_allowed=5)
     assert [card.id for card in queue] == ["due-late", "due-early", "new1", "new2"]
     assert [c.id for c in due_queue(cards, records, clock.now, new_allowed=1, limit=2)] == [
-        "due-late", "due-early",
-    ]  # fmt: skip
+        "due-late",
+        "due-early",
+    ]
     ui, _ = study(cards, store, *[ENTER] * 8, clock=clock)
     assert ui.shown_ids == ["due-late", "due-early", "new1", "new2"]
     first = ui.shown[0][1]
@@ -187,8 +195,9 @@ def local_time_zone(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         ("2025-03-31 00:00", "2025-03-30 02:00"),  # 02:00 the day after
     ],
 )
-def test_a_study_day_starts_at_four_in_the_morning(local_time_zone: None, now: str,
-                                                   start: str) -> None:  # fmt: skip
+def test_a_study_day_starts_at_four_in_the_morning(
+    local_time_zone: None, now: str, start: str
+) -> None:
     found = start_of_day(datetime.fromisoformat(now).replace(tzinfo=UTC))
     assert found.tzinfo == UTC
     assert found == datetime.fromisoformat(start).replace(tzinfo=UTC)
@@ -209,8 +218,7 @@ def test_a_session_after_midnight_counts_towards_the_evenings_new_limit(
     assert ui.shown_ids == ["c", "d"]  # a and b graduated to days at 01:00
 
 
-def test_the_daily_new_limit_counts_every_section_of_the_deck(tmp_path: Path,
-                                                              store: Store) -> None:
+def test_the_daily_new_limit_counts_every_section_of_the_deck(tmp_path: Path, store: Store) -> None:
     cats = recall_cards(tmp_path, "a", "b", "c")
     dogs_text = RECALL_DECK.replace("Cats", "Dogs").format(
         cards="".join(RECALL_CARD.format(id=i) for i in ("x", "y"))
@@ -225,8 +233,9 @@ def test_the_daily_new_limit_counts_every_section_of_the_deck(tmp_path: Path,
     assert ui.shown_ids == ["x"]
 
 
-def test_a_card_removed_from_its_deck_is_hidden_but_its_rows_are_kept(tmp_path: Path,
-                                                                      store: Store) -> None:
+def test_a_card_removed_from_its_deck_is_hidden_but_its_rows_are_kept(
+    tmp_path: Path, store: Store
+) -> None:
     cards = recall_cards(tmp_path, "kept", "removed")
     clock = FakeClock()
     study(cards, store, *[ENTER] * 4, clock=clock)
@@ -252,20 +261,27 @@ def test_a_changed_card_keeps_its_history(tmp_path: Path, store: Store) -> None:
     assert ui.shown_ids == ["a"] and stored(store, ("pets", "a")).reps == 2
 
 
-def test_undo_takes_back_the_last_grade_and_shows_the_card_again(tmp_path: Path,
-                                                                 store: Store) -> None:
+def test_undo_takes_back_the_last_grade_and_shows_the_card_again(
+    tmp_path: Path, store: Store
+) -> None:
     cards = recall_cards(tmp_path, "a", "b")
     clock = FakeClock()
     ui, summary = study(
-        cards, store,
-        ENTER, ENTER,  # a: reveal, Good
+        cards,
+        store,
+        ENTER,
+        ENTER,  # a: reveal, Good
         Command.UNDO,  # at b's reveal: take back a's grade
-        ENTER, Grade.AGAIN,  # a again, graded Again this time
-        ENTER, Command.UNDO,  # b revealed; at its grade prompt, undo a once more
-        ENTER, Grade.HARD,  # a
-        ENTER, ENTER,  # b
+        ENTER,
+        Grade.AGAIN,  # a again, graded Again this time
+        ENTER,
+        Command.UNDO,  # b revealed; at its grade prompt, undo a once more
+        ENTER,
+        Grade.HARD,  # a
+        ENTER,
+        ENTER,  # b
         clock=clock,
-    )  # fmt: skip
+    )
     assert ui.shown_ids == ["a", "b", "a", "b", "a", "b"]
     assert store.review_count() == 2
     assert stored(store, ("pets", "a")).state == SCHEDULER.review(None, Grade.HARD, clock.now)
@@ -303,15 +319,17 @@ def code_cards(tmp_path: Path) -> dict[str, Card]:
 
 def test_a_write_answer_is_judged_by_running_it(tmp_path: Path, store: Store) -> None:
     card = code_cards(tmp_path)["sum-list"]
-    ui, _ = study([card], store, "total = 0\nfor n in numbers:\n    total += n\nprint(total)",
-                  ENTER)  # fmt: skip
+    ui, _ = study(
+        [card], store, "total = 0\nfor n in numbers:\n    total += n\nprint(total)", ENTER
+    )
     judgement = ui.judgements[0]
     assert judgement.right is True and judgement.output == "6\n"
     assert ui.grade_prompts[0][1] == Grade.GOOD
 
 
-def test_a_wrong_write_answer_shows_the_diff_and_suggests_again(tmp_path: Path,
-                                                                store: Store) -> None:
+def test_a_wrong_write_answer_shows_the_diff_and_suggests_again(
+    tmp_path: Path, store: Store
+) -> None:
     card = code_cards(tmp_path)["sum-list"]
     clock = FakeClock()
     ui, summary = study([card], store, "print(max(numbers))", ENTER, clock=clock)
@@ -363,8 +381,14 @@ def test_another_session_grading_the_same_card_is_not_lost(tmp_path: Path, store
         def choose_grade(self, options: object, suggested: Grade) -> Grade:  # type: ignore[override]
             # While this session waits for a grade, another one reviews the same card.
             with open_store(store.path) as other:
-                record_grade(other, SCHEDULER, ("pets", "a"), other.record(("pets", "a")),
-                             Grade.HARD, clock.now)  # fmt: skip
+                record_grade(
+                    other,
+                    SCHEDULER,
+                    ("pets", "a"),
+                    other.record(("pets", "a")),
+                    Grade.HARD,
+                    clock.now,
+                )
             return Grade.GOOD
 
     ui = OtherSessionGrades([ENTER])
@@ -377,9 +401,18 @@ def test_another_session_grading_the_same_card_is_not_lost(tmp_path: Path, store
 
 @pytest.mark.parametrize(
     ("seconds", "shown"),
-    [(0, "0s"), (59.4, "59s"), (59.6, "1m"), (600, "10m"), (3570, "1h"), (86400 * 0.99, "1d"),
-     (86400 * 8, "8d"), (86400 * 45, "1.5mo"), (86400 * 400, "1.1y")],
-)  # fmt: skip
+    [
+        (0, "0s"),
+        (59.4, "59s"),
+        (59.6, "1m"),
+        (600, "10m"),
+        (3570, "1h"),
+        (86400 * 0.99, "1d"),
+        (86400 * 8, "8d"),
+        (86400 * 45, "1.5mo"),
+        (86400 * 400, "1.1y"),
+    ],
+)
 def test_intervals_are_shown_short_and_rounded(seconds: float, shown: str) -> None:
     assert format_interval(timedelta(seconds=seconds)) == shown
 

@@ -12,8 +12,17 @@ import pytest
 
 from quizzer.cli import COMMANDS
 
-HEAVY = ["questionary", "prompt_toolkit", "genanki", "fsrs", "tomlkit", "sqlite3", "pygments",
-         "rich", "anki"]  # fmt: skip
+HEAVY = [
+    "questionary",
+    "prompt_toolkit",
+    "genanki",
+    "fsrs",
+    "tomlkit",
+    "sqlite3",
+    "pygments",
+    "rich",
+    "anki",
+]
 
 PROBE = """
 import json, sys
@@ -41,8 +50,11 @@ def test_help_and_version_import_no_heavy_library(args: list[str]) -> None:
 
 def test_every_command_has_help_without_heavy_imports() -> None:
     for name in COMMANDS:
-        assert imported_by(name, "--help") & {"questionary", "prompt_toolkit", "genanki",
-                                               "fsrs", "anki"} == set(), name  # fmt: skip
+        assert (
+            imported_by(name, "--help")
+            & {"questionary", "prompt_toolkit", "genanki", "fsrs", "anki"}
+            == set()
+        ), name
 
 
 def test_stats_reads_review_state_without_loading_fsrs(home: Path) -> None:

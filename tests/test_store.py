@@ -68,8 +68,7 @@ def test_a_new_database_has_the_current_schema_in_wal_mode(tmp_path: Path) -> No
 
 def test_a_review_stores_the_state_and_one_log_row(store: Store) -> None:
     expected = SCHEDULER.review(None, Grade.GOOD, NOON)
-    review_id, record = store.record_review(KEY, None, expected, Grade.GOOD, NOON,
-                                            duration_ms=1500)  # fmt: skip
+    review_id, record = store.record_review(KEY, None, expected, Grade.GOOD, NOON, duration_ms=1500)
     assert store.record(KEY) == record
     assert record.state == expected and record.reps == 1 and record.introduced == NOON
     assert store.records({"asyncio"}) == {KEY: record}
@@ -124,8 +123,7 @@ def test_a_stale_review_is_rescheduled_from_the_record_read_under_the_write_lock
         return SCHEDULER.review(fresh.state if fresh else None, Grade.EASY, NOON)
 
     stale_after = SCHEDULER.review(None, Grade.EASY, NOON)
-    _, record = store.record_review(KEY, None, stale_after, Grade.EASY, NOON,
-                                    reschedule=reschedule)  # fmt: skip
+    _, record = store.record_review(KEY, None, stale_after, Grade.EASY, NOON, reschedule=reschedule)
     assert len(seen) == 1 and seen[0] is not None and seen[0].reps == 1
     assert record.reps == 2
     assert record.state == SCHEDULER.review(seen[0].state, Grade.EASY, NOON)
@@ -157,9 +155,12 @@ def write_version_1_database(path: Path) -> None:
     migrate(connection, target=1)
     connection.execute(
         "INSERT INTO card_state VALUES ('asyncio', 'old-card', 2, NULL, 12.5, 5.0, ?, ?, ?, 3)",
-        (NOON.timestamp(), (NOON - timedelta(days=12)).timestamp(),
-         (NOON - timedelta(days=20)).timestamp()),
-    )  # fmt: skip
+        (
+            NOON.timestamp(),
+            (NOON - timedelta(days=12)).timestamp(),
+            (NOON - timedelta(days=20)).timestamp(),
+        ),
+    )
     for days in (20, 19, 12):
         connection.execute(
             "INSERT INTO review (deck, card_id, grade, reviewed_at, duration_ms, phase_before,"
@@ -326,8 +327,11 @@ def invariant_problems(path: Path) -> list[str]:
         "SELECT COUNT(*) FROM review r WHERE NOT EXISTS"
         " (SELECT 1 FROM card_state s WHERE s.deck = r.deck AND s.card_id = r.card_id)",
     )
-    problems = [f"{deck}/{card}: reps {reps} != {count} rows" for deck, card, reps, count in rows
-                if reps != count]  # fmt: skip
+    problems = [
+        f"{deck}/{card}: reps {reps} != {count} rows"
+        for deck, card, reps, count in rows
+        if reps != count
+    ]
     return problems + ([f"{orphans[0][0]} orphan reviews"] if orphans[0][0] else [])
 
 
@@ -351,8 +355,11 @@ def test_two_sessions_writing_at_once_lose_nothing(tmp_path: Path) -> None:
 
 def test_a_session_killed_mid_review_leaves_the_database_sound(tmp_path: Path) -> None:
     path = tmp_path / "reviews.sqlite3"
-    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(path), "solo", "100000"],
-                              stdout=subprocess.PIPE, text=True)  # fmt: skip
+    writer = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(path), "solo", "100000"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert writer.stdout is not None and writer.stdout.readline() == "ready\n"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and raw(path, "SELECT COUNT(*) FROM review")[0][0] < 30:

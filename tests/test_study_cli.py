@@ -67,8 +67,7 @@ def reviews() -> list[tuple[str, int, str]]:
         return [(str(card_id), int(grade), str(source)) for card_id, grade, source in rows]
 
 
-def test_a_session_walked_with_enter_saves_a_grade_per_card(runner: CliRunner,
-                                                            deck: Path) -> None:  # fmt: skip
+def test_a_session_walked_with_enter_saves_a_grade_per_card(runner: CliRunner, deck: Path) -> None:
     # double: empty answer (show me), Enter accepts Again; list, upper: reveal, accept Good.
     result = runner.invoke(cli, ["study", "--deck", str(deck)], input="\n" * 6)
     assert result.exit_code == 0, result.output
@@ -78,8 +77,11 @@ def test_a_session_walked_with_enter_saves_a_grade_per_card(runner: CliRunner,
 
 
 def test_a_typed_answer_is_run_and_judged(runner: CliRunner, deck: Path) -> None:
-    result = runner.invoke(cli, ["study", "--deck", str(deck), "--section", "num", "--limit", "1"],
-                           input="y = 0\nfor _ in range(2):\n    y += x\n\n\n")  # fmt: skip
+    result = runner.invoke(
+        cli,
+        ["study", "--deck", str(deck), "--section", "num", "--limit", "1"],
+        input="y = 0\nfor _ in range(2):\n    y += x\n\n\n",
+    )
     assert result.exit_code == 0, result.output
     assert "Right." in result.output and "Enter: Good" in result.output
     assert reviews() == [("double", 3, "study")]
@@ -87,7 +89,10 @@ def test_a_typed_answer_is_run_and_judged(runner: CliRunner, deck: Path) -> None
 
 def predict_deck(tmp_path: Path, card_id: str, *, program: str, output: str) -> Path:
     """A deck of one predict card; `program` and `output` as TOML basic-string text."""
-    return write_deck(tmp_path / card_id, f"{card_id}.toml", f"""
+    return write_deck(
+        tmp_path / card_id,
+        f"{card_id}.toml",
+        f"""
 deck = "{card_id}"
 section = "Predictions"
 
@@ -98,14 +103,16 @@ back = "its output"
 kind = "predict"
 program = "{program}"
 output = "{output}"
-""")
+""",
+    )
 
 
 def test_a_predicted_output_with_empty_lines_goes_between_markers(
     runner: CliRunner, tmp_path: Path
 ) -> None:
-    deck = predict_deck(tmp_path, "gap", program="print('a')\\nprint()\\nprint('b')",
-                        output="a\\n\\nb\\n")  # fmt: skip
+    deck = predict_deck(
+        tmp_path, "gap", program="print('a')\\nprint()\\nprint('b')", output="a\\n\\nb\\n"
+    )
     result = runner.invoke(cli, ["study", "--deck", str(deck)], input="<<<\na\n\nb\n>>>\n\n")
     assert result.exit_code == 0, result.output
     assert "Right." in result.output
@@ -113,14 +120,12 @@ def test_a_predicted_output_with_empty_lines_goes_between_markers(
 
 
 def test_a_wrong_answer_shows_the_diff(runner: CliRunner, deck: Path) -> None:
-    result = runner.invoke(cli, ["study", "--deck", str(deck), "--limit", "1"],
-                           input="y = x\n\n\n")  # fmt: skip
+    result = runner.invoke(cli, ["study", "--deck", str(deck), "--limit", "1"], input="y = x\n\n\n")
     assert "Not right." in result.output and "-42" in result.output and "+21" in result.output
     assert reviews() == [("double", 1, "study")]
 
 
-def test_end_of_input_ends_the_session_and_keeps_the_grades(runner: CliRunner,
-                                                            deck: Path) -> None:  # fmt: skip
+def test_end_of_input_ends_the_session_and_keeps_the_grades(runner: CliRunner, deck: Path) -> None:
     result = runner.invoke(cli, ["study", "--deck", str(deck)], input="\n\n")
     assert result.exit_code == 0
     assert "Reviewed 1 card, 0 right" in result.output and "2 left for later" in result.output
@@ -128,8 +133,9 @@ def test_end_of_input_ends_the_session_and_keeps_the_grades(runner: CliRunner,
 
 
 def test_undo_and_quit_typed_as_letters(runner: CliRunner, deck: Path) -> None:
-    result = runner.invoke(cli, ["study", "--deck", str(deck), "--section", "Numbers"],
-                           input="\n3\nu\n\n4\nq\n")  # fmt: skip
+    result = runner.invoke(
+        cli, ["study", "--deck", str(deck), "--section", "Numbers"], input="\n3\nu\n\n4\nq\n"
+    )
     assert result.exit_code == 0, result.output
     assert "Undone: the grade of 'double'" in result.output
     assert reviews() == [("double", 4, "study")]
@@ -149,18 +155,21 @@ def test_the_daily_new_limit_comes_from_new(runner: CliRunner, deck: Path) -> No
 
 
 def test_json_summary_is_alone_on_stdout(runner: CliRunner, deck: Path) -> None:
-    result = runner.invoke(cli, ["study", "--deck", str(deck), "--json", "--section", "words"],
-                           input="\n\n")  # fmt: skip
+    result = runner.invoke(
+        cli, ["study", "--deck", str(deck), "--json", "--section", "words"], input="\n\n"
+    )
     assert result.exit_code == 0
     summary = json.loads(result.stdout)
     assert summary["reviewed"] == 1 and summary["right"] == 1 and summary["left"] == 0
     assert "Upper-case s" in result.stderr
 
 
-def test_what_a_program_prints_reaches_the_screen_escaped(runner: CliRunner,
-                                                         tmp_path: Path) -> None:  # fmt: skip
-    deck = predict_deck(tmp_path, "clear", program="print('\\\\x1b[2J\\\\x1b]0;owned\\\\x07hi')",
-                        output="hi")  # fmt: skip
+def test_what_a_program_prints_reaches_the_screen_escaped(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    deck = predict_deck(
+        tmp_path, "clear", program="print('\\\\x1b[2J\\\\x1b]0;owned\\\\x07hi')", output="hi"
+    )
     result = runner.invoke(cli, ["study", "--deck", str(deck)], input="hi\n\n\n")
     assert result.exit_code == 0, result.output
     assert "\x1b" not in result.stdout
@@ -174,8 +183,9 @@ def test_desired_retention_is_kept_for_later_sessions(runner: CliRunner, deck: P
 
 
 @pytest.mark.parametrize("stored", ["nan", "1.5", "high", ""])
-def test_a_bad_stored_retention_falls_back_to_the_default(runner: CliRunner, deck: Path,
-                                                          stored: str) -> None:  # fmt: skip
+def test_a_bad_stored_retention_falls_back_to_the_default(
+    runner: CliRunner, deck: Path, stored: str
+) -> None:
     with open_store(paths.database_path()) as store:
         store.set_setting("desired_retention", stored)
     result = runner.invoke(cli, ["study", "--deck", str(deck), "--json"], input="\n\n")
@@ -194,8 +204,9 @@ def test_a_bad_stored_retention_falls_back_to_the_default(runner: CliRunner, dec
         (["--retention", "nan"], "Invalid value for '--retention': 'nan' is not a number"),
     ],
 )
-def test_bad_input_is_one_line_and_exit_2(runner: CliRunner, deck: Path, args: list[str],
-                                          message: str) -> None:  # fmt: skip
+def test_bad_input_is_one_line_and_exit_2(
+    runner: CliRunner, deck: Path, args: list[str], message: str
+) -> None:
     result = runner.invoke(cli, ["study", "--deck", str(deck), *args], input="")
     assert result.exit_code == 2
     assert message in result.stderr
@@ -219,8 +230,9 @@ def test_stats_counts_cards_due_days_and_retention(runner: CliRunner, deck: Path
         # double: into review 20 days ago, recalled 10 days ago; list: same, then forgotten.
         for card_id, second in (("double", Grade.GOOD), ("list", Grade.AGAIN)):
             key = ("demo", card_id)
-            _, first = record_grade(store, scheduler, key, None, Grade.EASY,
-                                    now - timedelta(days=20))  # fmt: skip
+            _, first = record_grade(
+                store, scheduler, key, None, Grade.EASY, now - timedelta(days=20)
+            )
             assert first.state.phase == Phase.REVIEW
             record_grade(store, scheduler, key, first, second, now - timedelta(days=10))
         # A card no longer in the deck: its reviews count as rows, nowhere else.
@@ -248,7 +260,8 @@ def test_stats_counts_cards_due_days_and_retention(runner: CliRunner, deck: Path
 
 
 def test_stats_names_the_deck_of_each_section_only_when_there_are_several(
-    runner: CliRunner, deck: Path,
+    runner: CliRunner,
+    deck: Path,
 ) -> None:
     def header(folder: Path) -> list[str]:
         output = runner.invoke(cli, ["stats", "--deck", str(folder)]).output
@@ -266,12 +279,13 @@ def test_stats_of_a_fresh_home_are_all_new(runner: CliRunner, deck: Path) -> Non
 
 
 @pytest.mark.parametrize("command", [["study"], ["test", "numbers"]])
-def test_unsandboxed_programs_are_warned_about_once(runner: CliRunner, deck: Path,
-                                                    monkeypatch: pytest.MonkeyPatch,
-                                                    command: list[str]) -> None:  # fmt: skip
+def test_unsandboxed_programs_are_warned_about_once(
+    runner: CliRunner, deck: Path, monkeypatch: pytest.MonkeyPatch, command: list[str]
+) -> None:
     monkeypatch.setenv("QUIZZER_SANDBOX", "none")
     result = runner.invoke(cli, [*command, "--deck", str(deck)], input="q\n")
     assert result.exit_code == 0, result.output
     warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
-    assert warnings == ["warning: card programs are not sandboxed (turned off by "
-                        "QUIZZER_SANDBOX=none)"]  # fmt: skip
+    assert warnings == [
+        "warning: card programs are not sandboxed (turned off by QUIZZER_SANDBOX=none)"
+    ]

@@ -71,13 +71,18 @@ class Terminal:
         # The pane is sized before the program starts (a new session's first command can start
         # at 80x24 and be resized under it), and tall enough that nothing scrolls: a prompt
         # redrawn after a scroll would show up twice in the scrollback.
-        self._tmux("new-session", "-d", "-x", "110", "-y", "300", "-s", "main", "-c", str(cwd),
-                   "sleep 60")  # fmt: skip
+        self._tmux(
+            "new-session", "-d", "-x", "110", "-y", "300", "-s", "main", "-c", str(cwd), "sleep 60"
+        )
         self._tmux("respawn-pane", "-k", "-t", "main", "-c", str(cwd), shell)
 
     def _tmux(self, *args: str) -> str:
-        result = subprocess.run([TMUX, "-S", self.socket, "-f", "/dev/null", *args],
-                                capture_output=True, text=True, check=True)  # fmt: skip
+        result = subprocess.run(
+            [TMUX, "-S", self.socket, "-f", "/dev/null", *args],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         return result.stdout
 
     def screen(self) -> str:
@@ -131,8 +136,9 @@ def review_rows() -> list[tuple[str, int]]:
     return [(str(card_id), int(grade)) for card_id, grade in rows]
 
 
-def test_a_study_session_walked_with_enter_is_saved(terminals: list[Terminal], tmp_path: Path,
-                                                    deck: Path) -> None:  # fmt: skip
+def test_a_study_session_walked_with_enter_is_saved(
+    terminals: list[Terminal], tmp_path: Path, deck: Path
+) -> None:
     term = quizzer(terminals, tmp_path, "study", "--deck", str(deck))
     term.wait_for("Enter: show the answer")
     assert "card 1 of 3" in term.screen()
@@ -157,8 +163,7 @@ def test_a_study_session_walked_with_enter_is_saved(terminals: list[Terminal], t
     assert review_rows() == [("empty-list", 3), ("double", 1), ("add", 3)]
 
 
-def test_typed_code_undo_and_ctrl_c(terminals: list[Terminal], tmp_path: Path,
-                                    deck: Path) -> None:  # fmt: skip
+def test_typed_code_undo_and_ctrl_c(terminals: list[Terminal], tmp_path: Path, deck: Path) -> None:
     term = quizzer(terminals, tmp_path, "study", "--deck", str(deck))
     term.wait_for("Enter: show the answer")
     term.press("Enter")
@@ -186,8 +191,9 @@ def test_typed_code_undo_and_ctrl_c(terminals: list[Terminal], tmp_path: Path,
     assert review_rows() == [("empty-list", 2)]
 
 
-def test_a_scored_test_in_the_terminal(terminals: list[Terminal], tmp_path: Path,
-                                       deck: Path) -> None:  # fmt: skip
+def test_a_scored_test_in_the_terminal(
+    terminals: list[Terminal], tmp_path: Path, deck: Path
+) -> None:
     term = quizzer(terminals, tmp_path, "test", "basic", "--deck", str(deck), "--no-shuffle")
     screen = term.wait_for("Which one is it?")  # the recall card, as multiple choice
     assert "1)" in screen and "3)" in screen and "Enter alone: show me" in screen
@@ -204,8 +210,9 @@ def test_a_scored_test_in_the_terminal(terminals: list[Terminal], tmp_path: Path
     assert not paths.database_path().exists()  # a test leaves the study schedule alone
 
 
-def test_ctrl_d_ends_a_study_session_like_q(terminals: list[Terminal], tmp_path: Path,
-                                            deck: Path) -> None:  # fmt: skip
+def test_ctrl_d_ends_a_study_session_like_q(
+    terminals: list[Terminal], tmp_path: Path, deck: Path
+) -> None:
     term = quizzer(terminals, tmp_path, "study", "--deck", str(deck))
     term.wait_for("Enter: show the answer")
     term.press("Enter")
@@ -219,8 +226,9 @@ def test_ctrl_d_ends_a_study_session_like_q(terminals: list[Terminal], tmp_path:
     assert review_rows() == [("empty-list", 3)]
 
 
-def test_ctrl_d_stops_a_test_with_the_partial_score(terminals: list[Terminal], tmp_path: Path,
-                                                    deck: Path) -> None:  # fmt: skip
+def test_ctrl_d_stops_a_test_with_the_partial_score(
+    terminals: list[Terminal], tmp_path: Path, deck: Path
+) -> None:
     term = quizzer(terminals, tmp_path, "test", "basic", "--deck", str(deck), "--no-shuffle")
     term.wait_for("Which one is it?")
     term.press("Enter")  # show me

@@ -125,8 +125,9 @@ def test_check_card_for_each_kind() -> None:
 
 
 def test_check_card_skips_cards_for_a_newer_python() -> None:
-    card = make_card(kind=Kind.PREDICT, program="raise SystemExit(1)", output="",
-                     requires_python=">=99")  # fmt: skip
+    card = make_card(
+        kind=Kind.PREDICT, program="raise SystemExit(1)", output="", requires_python=">=99"
+    )
     check = check_card(card)
     assert check.ok and check.skipped and check.verdict is None
 
@@ -137,8 +138,9 @@ def test_judge_prediction_respects_order_and_patterns() -> None:
     assert not judge_prediction(ordered, "2\n1", "1\n2\n")
     unordered = make_card(kind=Kind.PREDICT, program="", output="1\n2", match=Match.UNORDERED)
     assert judge_prediction(unordered, "2\n1", "1\n2\n")
-    addresses = make_card(kind=Kind.PREDICT, program="", output="<obj at 0x...>",
-                          match=Match.ELLIPSIS)  # fmt: skip
+    addresses = make_card(
+        kind=Kind.PREDICT, program="", output="<obj at 0x...>", match=Match.ELLIPSIS
+    )
     assert judge_prediction(addresses, "<obj at 0x...>", "<obj at 0x7fa0>")
 
 
@@ -167,8 +169,9 @@ def test_an_interrupted_verify_starts_no_more_cards(monkeypatch: pytest.MonkeyPa
         raise KeyboardInterrupt  # Ctrl-C as the first result comes in
 
     monkeypatch.setattr(verify, "check_card", counted)
-    cards = [make_card(id=f"c{n}", kind=Kind.PREDICT, program="print(1)", output="1")
-             for n in range(40)]  # fmt: skip
+    cards = [
+        make_card(id=f"c{n}", kind=Kind.PREDICT, program="print(1)", output="1") for n in range(40)
+    ]
     with pytest.raises(KeyboardInterrupt):
         verify_cards(cards, jobs=2, progress=interrupt)
     assert len(started) <= 4  # the ones already running, not all 40
@@ -191,8 +194,9 @@ def test_output_diff_of_huge_outputs_compares_only_the_first_lines() -> None:
     assert output_diff("a\nb", "a\nc").splitlines()[-1] == "+c"  # no note when nothing was cut
 
 
-REGEX_CARD = make_card(kind=Kind.PREDICT, program="print('a' * 40 + 'b')", output="(a|aa)+",
-                       match=Match.REGEX)  # fmt: skip
+REGEX_CARD = make_card(
+    kind=Kind.PREDICT, program="print('a' * 40 + 'b')", output="(a|aa)+", match=Match.REGEX
+)
 
 
 def test_a_catastrophic_deck_regex_cannot_hang_quizzer(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -19,10 +19,20 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.mark.slow
 def test_wheel_ships_the_deck_and_runs_from_an_install(tmp_path: Path) -> None:
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-         "-w", str(tmp_path / "dist"), str(ROOT)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path / "dist"),
+            str(ROOT),
+        ],
         check=True,
-    )  # fmt: skip
+    )
     [wheel] = (tmp_path / "dist").glob("quizzer-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     deck_files = sorted(p.name for p in (ROOT / "cards").glob("*.toml"))
@@ -31,27 +41,55 @@ def test_wheel_ships_the_deck_and_runs_from_an_install(tmp_path: Path) -> None:
 
     site = tmp_path / "site"
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(site),
-         str(wheel)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--no-deps",
+            "-q",
+            "--target",
+            str(site),
+            str(wheel),
+        ],
         check=True,
-    )  # fmt: skip
+    )
     env = {**os.environ, "PYTHONPATH": str(site), "QUIZZER_HOME": str(tmp_path / "home")}
     where = subprocess.run(
         [sys.executable, "-c", "import quizzer.paths as p; print(p.builtin_deck_dir())"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, check=True,
-    )  # fmt: skip
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert Path(where.stdout.strip()) == site / "quizzer" / "cards"
     listed = subprocess.run(
         [sys.executable, "-m", "quizzer", "sections", "--json"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, check=True,
-    )  # fmt: skip
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     sections = json.loads(listed.stdout)
     assert len(sections) == len(deck_files)
     source_cards = subprocess.run(
-        [sys.executable, "-m", "quizzer", "sections", "--json", "--deck",
-         str(paths.builtin_deck_dir())],
-        cwd=tmp_path, env=env, capture_output=True, text=True, check=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "quizzer",
+            "sections",
+            "--json",
+            "--deck",
+            str(paths.builtin_deck_dir()),
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert sum(s["cards"] for s in sections) == sum(
         s["cards"] for s in json.loads(source_cards.stdout)
     )

@@ -60,8 +60,11 @@ class CardFields:
 
     def table(self) -> dict[str, Any]:
         """The card as a TOML table, without the fields left at their defaults."""
-        table: dict[str, Any] = {"front": self.front, "back": self.back,
-                                 "kind": str(self.kind or Kind.RECALL)}  # fmt: skip
+        table: dict[str, Any] = {
+            "front": self.front,
+            "back": self.back,
+            "kind": str(self.kind or Kind.RECALL),
+        }
         if self.card_id is not None:
             table["id"] = self.card_id
         if self.tags:
@@ -107,9 +110,20 @@ class CardFields:
 )
 @click.option("--no-verify", is_flag=True, help="Save without running the card's program first.")
 @json_option
-def add(deck_path: Path | None, section: str | None, front: str | None, back: str | None,
-        kind: str | None, card_id: str | None, tags: tuple[str, ...], program: str | None,
-        output: str | None, match: str, no_verify: bool, as_json: bool) -> None:  # fmt: skip
+def add(
+    deck_path: Path | None,
+    section: str | None,
+    front: str | None,
+    back: str | None,
+    kind: str | None,
+    card_id: str | None,
+    tags: tuple[str, ...],
+    program: str | None,
+    output: str | None,
+    match: str,
+    no_verify: bool,
+    as_json: bool,
+) -> None:
     """Add a card to a deck of yours, checked before it is saved.
 
     With --section, --front and --back given, nothing is asked. Otherwise, in
@@ -126,9 +140,17 @@ def add(deck_path: Path | None, section: str | None, front: str | None, back: st
     if target.is_file and section is None:
         section = target.section_names()[0]
     text = _lf_text  # every text given is stored with LF line ends, so it reads back the same
-    fields = CardFields(text(section), text(front), text(back), Kind(kind) if kind else None,
-                        text(card_id), [deck_writer.normalize_newlines(tag) for tag in tags],
-                        text(program), text(output), Match(match))  # fmt: skip
+    fields = CardFields(
+        text(section),
+        text(front),
+        text(back),
+        Kind(kind) if kind else None,
+        text(card_id),
+        [deck_writer.normalize_newlines(tag) for tag in tags],
+        text(program),
+        text(output),
+        Match(match),
+    )
     deck_writer.refuse_empty_fields(fields.table())  # before asking for the rest
     interactive = bool(fields.missing())
     if interactive and not sys.stdin.isatty():
@@ -161,18 +183,27 @@ def add(deck_path: Path | None, section: str | None, front: str | None, back: st
         check = check_card(card)
         if not check.ok:
             refuse(check)
-        warning = f"saved without running it here: the card {check.detail}" if (
-            check.skipped) else ""  # fmt: skip
+        warning = (
+            f"saved without running it here: the card {check.detail}" if (check.skipped) else ""
+        )
 
-    added = deck_writer.add_card(deck_path, fields.section, fields.table(),
-                                 merged_roots=deck_roots(None))  # fmt: skip
+    added = deck_writer.add_card(
+        deck_path, fields.section, fields.table(), merged_roots=deck_roots(None)
+    )
     verified = not warning
     if warning:
         click.echo(f"Warning: {warning}", err=True)
     card = added.card
     if as_json:
-        echo_json({"id": card.id, "deck": card.deck, "section": card.section,
-                   "file": str(added.file), "verified": verified})  # fmt: skip
+        echo_json(
+            {
+                "id": card.id,
+                "deck": card.deck,
+                "section": card.section,
+                "file": str(added.file),
+                "verified": verified,
+            }
+        )
         return
     where = "a new section file " if added.new_section else ""
     status = "verified" if verified else "not verified"
@@ -231,8 +262,9 @@ def ask_fields(fields: CardFields, target: DeckTarget) -> None:
     elif fields.program is not None and fields.output is None:
         fields.output = _ask_program_and_output(fields, edit_first=False)
     if fields.back is None:  # a predict card: its answer is what the program prints
-        fields.back = ask.ask_text("Back (what the user should answer)",
-                                   default=fields.output or "", required=True)  # fmt: skip
+        fields.back = ask.ask_text(
+            "Back (what the user should answer)", default=fields.output or "", required=True
+        )
     if not fields.tags:
         fields.tags = ask.ask_tags()
 
@@ -265,8 +297,14 @@ def _ask_program(kind: Kind, program: str) -> str:
 
     while True:
         program = ask.edit_code("The card's program", program, kind)
-        placeholder = {"id": "new", "front": "-", "back": "-", "kind": str(kind),
-                       "program": program, "output": ""}  # fmt: skip
+        placeholder = {
+            "id": "new",
+            "front": "-",
+            "back": "-",
+            "kind": str(kind),
+            "program": program,
+            "output": "",
+        }
         problems = card_problems(placeholder)
         if not problems:
             return program
@@ -279,8 +317,12 @@ def _run_card_program(fields: CardFields) -> Run:
     from quizzer.verify import judge_program
 
     # The card so far: a predict card's back (and every card's id) is not known yet.
-    draft = {**fields.table(), "id": fields.card_id or "new", "front": fields.front or "",
-             "back": fields.back or ""}  # fmt: skip
+    draft = {
+        **fields.table(),
+        "id": fields.card_id or "new",
+        "front": fields.front or "",
+        "back": fields.back or "",
+    }
     card = card_from_table(draft, "new", fields.section or "")
     check = judge_program(card, card.back)
     assert check.run is not None

@@ -29,8 +29,7 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON f
 class FiniteFloatRange(click.FloatRange):
     """click's FloatRange, refusing nan too (it passes every comparison, so every range)."""
 
-    def convert(self, value: Any, param: click.Parameter | None,
-                ctx: click.Context | None) -> Any:  # fmt: skip
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         number = super().convert(value, param, ctx)
         if math.isnan(number):
             self.fail(f"{value!r} is not a number.", param, ctx)

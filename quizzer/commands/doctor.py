@@ -26,8 +26,11 @@ def doctor(as_json: bool) -> None:
         out = render.console()
         sandboxed = info["bwrap"] is not None
         # markup=False: paths and error text (a QUIZZER_HOME of /tmp/h[/x]) are not rich markup.
-        out.print(f"isolation     {info['isolation']}", style="green" if sandboxed else "red",
-                  markup=False)  # fmt: skip
+        out.print(
+            f"isolation     {info['isolation']}",
+            style="green" if sandboxed else "red",
+            markup=False,
+        )
         rows = [
             ("why", info["reason"]),
             ("runner", info["runner"]),

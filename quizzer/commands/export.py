@@ -65,8 +65,9 @@ def export() -> None:
 
 @export.command("anki")
 @_export_options(".apkg")
-def anki(deck_path: Path | None, section: str | None, output: str | None, force: bool,
-         as_json: bool) -> None:  # fmt: skip
+def anki(
+    deck_path: Path | None, section: str | None, output: str | None, force: bool, as_json: bool
+) -> None:
     """Write an Anki package with quizzer's own note type.
 
     Import it in Anki with File > Import. A note's back shows the answer,
@@ -87,8 +88,9 @@ def anki(deck_path: Path | None, section: str | None, output: str | None, force:
 
 @export.command("tsv")
 @_export_options(".tsv")
-def tsv(deck_path: Path | None, section: str | None, output: str | None, force: bool,
-        as_json: bool) -> None:  # fmt: skip
+def tsv(
+    deck_path: Path | None, section: str | None, output: str | None, force: bool, as_json: bool
+) -> None:
     """Write the cards as a text file for Anki's File > Import.
 
     The notes use Anki's Basic note type: the program, output and note go on
@@ -102,8 +104,9 @@ def tsv(deck_path: Path | None, section: str | None, output: str | None, force: 
     _report(write_tsv(cards, target, overwrite=force), as_json)
 
 
-def _target(output: str | None, cards: list[Card], section: str | None, suffix: str,
-            force: bool) -> Target:  # fmt: skip
+def _target(
+    output: str | None, cards: list[Card], section: str | None, suffix: str, force: bool
+) -> Target:
     """Where to write: stdout for "-", else the file `output` or one named after the deck (and
     section); never a surprise overwrite, and never anything but a regular file replaced."""
     from quizzer.export import check_output

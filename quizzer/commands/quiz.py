@@ -24,17 +24,37 @@ if TYPE_CHECKING:
 @click.command("test")
 @click.argument("section")
 @deck_option
-@click.option("--count", type=click.IntRange(min=1),
-              help="Ask only this many cards of the section [default: all].")  # fmt: skip
-@click.option("--shuffle/--no-shuffle", default=True, show_default=True,
-              help="Ask the cards in random order, or in deck order.")  # fmt: skip
-@click.option("--record", is_flag=True,
-              help="Count each answer as a review in your study schedule "
-                   "(Good when right, Again when wrong).")  # fmt: skip
-@click.option("--json", "as_json", is_flag=True,
-              help="Print the score as JSON on stdout (the questions go to stderr).")  # fmt: skip
-def test(section: str, deck_path: Path | None, count: int | None, shuffle: bool, record: bool,
-         as_json: bool) -> None:  # fmt: skip
+@click.option(
+    "--count",
+    type=click.IntRange(min=1),
+    help="Ask only this many cards of the section [default: all].",
+)
+@click.option(
+    "--shuffle/--no-shuffle",
+    default=True,
+    show_default=True,
+    help="Ask the cards in random order, or in deck order.",
+)
+@click.option(
+    "--record",
+    is_flag=True,
+    help="Count each answer as a review in your study schedule "
+    "(Good when right, Again when wrong).",
+)
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print the score as JSON on stdout (the questions go to stderr).",
+)
+def test(
+    section: str,
+    deck_path: Path | None,
+    count: int | None,
+    shuffle: bool,
+    record: bool,
+    as_json: bool,
+) -> None:
     """Take a scored test over one SECTION (a unique prefix will do).
 
     Every card once: write cards are judged by running your code, predict
@@ -64,8 +84,9 @@ def test(section: str, deck_path: Path | None, count: int | None, shuffle: bool,
         if record:
             store = stack.enter_context(open_store(paths.database_path()))
             recorder = Recorder(store, Scheduler(desired_retention(store)), cards)
-        result = run_test(cards, all_cards(decks), ui, section=cards[0].section, rng=rng,
-                          recorder=recorder)  # fmt: skip
+        result = run_test(
+            cards, all_cards(decks), ui, section=cards[0].section, rng=rng, recorder=recorder
+        )
     if as_json:
         echo_json(result.to_dict())
         return

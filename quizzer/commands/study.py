@@ -27,17 +27,39 @@ if TYPE_CHECKING:
 @click.command()
 @deck_option
 @click.option("--section", help="Only this section (a unique prefix will do).")
-@click.option("--limit", type=click.IntRange(min=1),
-              help="At most this many cards in this session [default: no limit].")  # fmt: skip
-@click.option("--new", "new_per_day", type=click.IntRange(min=0), default=20, show_default=True,
-              help="New cards a day (days start at 4 am); those seen earlier count.")  # fmt: skip
-@click.option("--retention", type=FiniteFloatRange(*RETENTION_RANGE),
-              help="Desired retention: the chance of still knowing a card when it falls due; "
-                   "kept for later sessions [default: the last one given, else 0.9].")  # fmt: skip
-@click.option("--json", "as_json", is_flag=True,
-              help="Print the summary as JSON on stdout (the cards go to stderr).")  # fmt: skip
-def study(deck_path: Path | None, section: str | None, limit: int | None, new_per_day: int,
-          retention: float | None, as_json: bool) -> None:  # fmt: skip
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    help="At most this many cards in this session [default: no limit].",
+)
+@click.option(
+    "--new",
+    "new_per_day",
+    type=click.IntRange(min=0),
+    default=20,
+    show_default=True,
+    help="New cards a day (days start at 4 am); those seen earlier count.",
+)
+@click.option(
+    "--retention",
+    type=FiniteFloatRange(*RETENTION_RANGE),
+    help="Desired retention: the chance of still knowing a card when it falls due; "
+    "kept for later sessions [default: the last one given, else 0.9].",
+)
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print the summary as JSON on stdout (the cards go to stderr).",
+)
+def study(
+    deck_path: Path | None,
+    section: str | None,
+    limit: int | None,
+    new_per_day: int,
+    retention: float | None,
+    as_json: bool,
+) -> None:
     """Study the cards that are due, then new ones (spaced repetition).
 
     Write cards are judged by running your code in the sandbox, predict cards
@@ -90,8 +112,10 @@ def summary_lines(summary: StudySummary, now: datetime) -> list[str]:
 
     lines = []
     if summary.reviewed or summary.stopped:
-        lines.append(f"Reviewed {summary.reviewed} card{'s' * (summary.reviewed != 1)}, "
-                     f"{summary.right} right, in {format_duration(summary.seconds)}.")  # fmt: skip
+        lines.append(
+            f"Reviewed {summary.reviewed} card{'s' * (summary.reviewed != 1)}, "
+            f"{summary.right} right, in {format_duration(summary.seconds)}."
+        )
         if summary.left:
             lines.append(f"{summary.left} left for later.")
     else:
@@ -112,4 +136,3 @@ def describe_due(due: datetime, now: datetime) -> str:
     local = due.astimezone()
     when = f"{local:%H:%M}" if due - now < timedelta(hours=20) else f"{local:%a %d %b %H:%M}"
     return f"in {format_interval(due - now)} ({when})"
-

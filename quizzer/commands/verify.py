@@ -65,7 +65,9 @@ def verify(deck_path: Path | None, section: str | None, jobs: int | None, as_jso
         summary = f"{len(checks) - len(failed)} passed, {len(failed)} failed"
         if skipped:
             summary += f" ({len(skipped)} skipped: not for this Python)"
-        out.print(f"{summary} in {len(checks)} cards ({seconds:.1f}s of programs)",
-                  style="red" if failed else "green")  # fmt: skip
+        out.print(
+            f"{summary} in {len(checks)} cards ({seconds:.1f}s of programs)",
+            style="red" if failed else "green",
+        )
     if failed:
         raise click.exceptions.Exit(1)

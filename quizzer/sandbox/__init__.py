@@ -27,7 +27,14 @@ from quizzer.sandbox.limits import DEFAULT_LIMITS, MIB, Limits
 from quizzer.sandbox.process import launcher_command, run_fresh
 
 __all__ = [
-    "DEFAULT_LIMITS", "MIB", "Limits", "card_python", "isolation", "mode", "report", "run_program",
+    "DEFAULT_LIMITS",
+    "MIB",
+    "Limits",
+    "card_python",
+    "isolation",
+    "mode",
+    "report",
+    "run_program",
     "warm_up",
 ]
 
@@ -73,8 +80,13 @@ def isolation_reason() -> str:
     return find_bwrap().reason
 
 
-def run_program(source: str, *, timeout: float | None = None, limits: Limits = DEFAULT_LIMITS,
-                files: dict[str, str] | None = None) -> Run:  # fmt: skip
+def run_program(
+    source: str,
+    *,
+    timeout: float | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+    files: dict[str, str] | None = None,
+) -> Run:
     """Run `source` as a Python program under `limits` and report what happened.
 
     `timeout` overrides the limit's wall-clock timeout; `files` are extra files placed beside
@@ -93,8 +105,9 @@ def run_program(source: str, *, timeout: float | None = None, limits: Limits = D
             forget_server(server)
             if mode() == "forkserver":
                 raise QuizzerError(f"{MODE_ENV}=forkserver: {error}") from error
-    return run_fresh(source, wall=wall, limits=limits, files=files, bwrap=bwrap,
-                     isolation=isolation())  # fmt: skip
+    return run_fresh(
+        source, wall=wall, limits=limits, files=files, bwrap=bwrap, isolation=isolation()
+    )
 
 
 def warm_up() -> None:
@@ -131,8 +144,11 @@ def report() -> dict[str, object]:
         runner = "a fresh bwrap sandbox per program"
         if mode() in SERVED:
             problem = shared_server(bwrap, launcher_command()).wait_ready()
-            runner = ("a warm fork server in bwrap: one fork per program, in namespaces of its own"
-                      if problem is None else f"{runner} (the fork server cannot run: {problem})")
+            runner = (
+                "a warm fork server in bwrap: one fork per program, in namespaces of its own"
+                if problem is None
+                else f"{runner} (the fork server cannot run: {problem})"
+            )
     return {
         "isolation": isolation(),
         "reason": isolation_reason(),

@@ -76,8 +76,14 @@ def _probe(path: str) -> str | None:
         return str(error)
     argv = command.argv([card_python(), "-I", "-S", "-c", "print('sandboxed')"])
     try:
-        done = subprocess.run(argv, capture_output=True, timeout=PROBE_TIMEOUT, env={},
-                              stdin=subprocess.DEVNULL, pass_fds=command.fds)  # fmt: skip
+        done = subprocess.run(
+            argv,
+            capture_output=True,
+            timeout=PROBE_TIMEOUT,
+            env={},
+            stdin=subprocess.DEVNULL,
+            pass_fds=command.fds,
+        )
     except (OSError, subprocess.TimeoutExpired) as error:
         return str(error)
     finally:
@@ -100,8 +106,9 @@ class SandboxCommand:
     interpreter under /root) and the launcher turns itself into nobody before anything runs.
     """
 
-    def __init__(self, bwrap: str, *, tmp_bytes: int = 64 * 1024 * 1024,
-                 server: bool = False) -> None:  # fmt: skip
+    def __init__(
+        self, bwrap: str, *, tmp_bytes: int = 64 * 1024 * 1024, server: bool = False
+    ) -> None:
         self.bwrap = bwrap
         self.tmp_bytes = tmp_bytes
         self.server = server  # the fork server: it sets up each program's namespaces itself
@@ -214,8 +221,11 @@ def root_user_namespace() -> int:
     helper = subprocess.Popen(
         [card_python(), "-I", "-S", "-c", _USERNS_HELPER],
         # stderr: a Ctrl-C that ends quizzer first leaves it a broken pipe, not worth a word.
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env={},
-    )  # fmt: skip
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env={},
+    )
     assert helper.stdin is not None and helper.stdout is not None
     try:
         answer = helper.stdout.read(1)

@@ -66,12 +66,18 @@ class ForkServer:
         command = SandboxCommand(bwrap, server=True)
         with tempfile.TemporaryFile() as log:
             try:
-                argv = command.argv([*launcher, "serve", str(theirs.fileno()),
-                                     command.launcher_flags])  # fmt: skip
+                argv = command.argv(
+                    [*launcher, "serve", str(theirs.fileno()), command.launcher_flags]
+                )
                 process = subprocess.Popen(
-                    argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log,
-                    env={}, pass_fds=(theirs.fileno(), *command.fds), start_new_session=True,
-                )  # fmt: skip
+                    argv,
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    stderr=log,
+                    env={},
+                    pass_fds=(theirs.fileno(), *command.fds),
+                    start_new_session=True,
+                )
             except OSError as error:
                 self._fail(f"cannot start bwrap: {error}")
                 return
@@ -110,9 +116,15 @@ class ForkServer:
         if process is not None:
             _kill(process)
 
-
-    def run(self, source: str, *, wall: float, limits: Limits, files: dict[str, str] | None,
-            isolation: str) -> Run:  # fmt: skip
+    def run(
+        self,
+        source: str,
+        *,
+        wall: float,
+        limits: Limits,
+        files: dict[str, str] | None,
+        isolation: str,
+    ) -> Run:
         """Run one program; raises ServerError when the server failed (not the program)."""
         started = time.monotonic()
         sock = self._socket
@@ -121,10 +133,15 @@ class ForkServer:
         out_read, out_write = os.pipe()
         err_read, err_write = os.pipe()
         ctl, ctl_child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        request = marshal.dumps({
-            "source": source, "files": dict(files or {}), "limits": limits.rlimits(wall),
-            "wall": wall, "tmp_bytes": limits.tmp_bytes,
-        })  # fmt: skip
+        request = marshal.dumps(
+            {
+                "source": source,
+                "files": dict(files or {}),
+                "limits": limits.rlimits(wall),
+                "wall": wall,
+                "tmp_bytes": limits.tmp_bytes,
+            }
+        )
         try:
             try:
                 with self._lock:
@@ -156,8 +173,15 @@ class ForkServer:
             verdict, code = Verdict.KILLED, -9
         if ended is None and verdict == Verdict.KILLED and time.monotonic() >= started + wall:
             ended = Verdict.TIMEOUT
-        return finished_run(ended=ended, verdict=verdict, code=code, stdout=stdout,
-                            stderr=stderr, started=started, isolation=isolation)  # fmt: skip
+        return finished_run(
+            ended=ended,
+            verdict=verdict,
+            code=code,
+            stdout=stdout,
+            stderr=stderr,
+            started=started,
+            isolation=isolation,
+        )
 
 
 def _status(reply: bytes) -> int | None:

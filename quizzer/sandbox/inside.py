@@ -134,8 +134,9 @@ def _shut_down(code: int) -> int:
     return code
 
 
-def _program_excepthook(kind: type[BaseException], error: BaseException,
-                        trace: TracebackType | None) -> None:  # fmt: skip
+def _program_excepthook(
+    kind: type[BaseException], error: BaseException, trace: TracebackType | None
+) -> None:
     """Print a traceback that starts at the program, without the launcher's frames."""
     frame = trace
     while frame is not None and os.path.basename(frame.tb_frame.f_code.co_filename) != PROGRAM_NAME:
@@ -301,17 +302,45 @@ X32_SYSCALL_BIT = 0x40000000
 NEW_NAMESPACES = 0x7E020000  # CLONE_NEW{NS,CGROUP,UTS,IPC,USER,PID,NET}
 CLONE_NEWTIME = 0x80  # unshare only: in clone's flags these bits are the exit signal
 SYSCALL_TABLES: dict[str, tuple[int, dict[str, int]]] = {
-    "x86_64": (0xC000003E, {  # AUDIT_ARCH_X86_64
-        "clone": 56, "unshare": 272, "clone3": 435, "setns": 308, "mount": 165,
-        "umount2": 166, "pivot_root": 155, "ptrace": 101, "add_key": 248, "request_key": 249,
-        "keyctl": 250, "perf_event_open": 298, "bpf": 321, "userfaultfd": 323,
-    }),
-    "aarch64": (0xC00000B7, {  # AUDIT_ARCH_AARCH64
-        "clone": 220, "unshare": 97, "clone3": 435, "setns": 268, "mount": 40, "umount2": 39,
-        "pivot_root": 41, "ptrace": 117, "add_key": 217, "request_key": 218, "keyctl": 219,
-        "perf_event_open": 241, "bpf": 280, "userfaultfd": 282,
-    }),
-}  # fmt: skip
+    "x86_64": (
+        0xC000003E,
+        {  # AUDIT_ARCH_X86_64
+            "clone": 56,
+            "unshare": 272,
+            "clone3": 435,
+            "setns": 308,
+            "mount": 165,
+            "umount2": 166,
+            "pivot_root": 155,
+            "ptrace": 101,
+            "add_key": 248,
+            "request_key": 249,
+            "keyctl": 250,
+            "perf_event_open": 298,
+            "bpf": 321,
+            "userfaultfd": 323,
+        },
+    ),
+    "aarch64": (
+        0xC00000B7,
+        {  # AUDIT_ARCH_AARCH64
+            "clone": 220,
+            "unshare": 97,
+            "clone3": 435,
+            "setns": 268,
+            "mount": 40,
+            "umount2": 39,
+            "pivot_root": 41,
+            "ptrace": 117,
+            "add_key": 217,
+            "request_key": 218,
+            "keyctl": 219,
+            "perf_event_open": 241,
+            "bpf": 280,
+            "userfaultfd": 282,
+        },
+    ),
+}
 # The same numbers on both: io_uring_setup/enter/register, open_tree, move_mount, fsopen,
 # fsconfig, fsmount, fspick, mount_setattr.
 COMMON_DENIED = (425, 426, 427, 428, 429, 430, 431, 432, 433, 442)
@@ -328,15 +357,22 @@ def syscall_filter(machine: str) -> bytes | None:
     load, jeq, jge, jset, ret = 0x20, 0x15, 0x35, 0x45, 0x06  # BPF opcodes
     nr, arch_offset, arg0 = 0, 4, 16  # offsets in struct seccomp_data (arg0: its low half)
     code: list[tuple[int, int, int, int]] = [
-        (load, 0, 0, arch_offset), (jeq, 1, 0, arch), (ret, 0, 0, RET_KILL_PROCESS),
+        (load, 0, 0, arch_offset),
+        (jeq, 1, 0, arch),
+        (ret, 0, 0, RET_KILL_PROCESS),
         (load, 0, 0, nr),
-    ]  # fmt: skip
+    ]
     if machine == "x86_64":
         code += [(jge, 0, 1, X32_SYSCALL_BIT), (ret, 0, 0, RET_KILL_PROCESS)]
     for name, number in numbers.items():
         if name in FLAG_CHECKED:  # refused only when it makes a namespace
-            code += [(jeq, 0, 4, number), (load, 0, 0, arg0), (jset, 0, 1, FLAG_CHECKED[name]),
-                     (ret, 0, 0, RET_ERRNO | EPERM), (ret, 0, 0, RET_ALLOW)]  # fmt: skip
+            code += [
+                (jeq, 0, 4, number),
+                (load, 0, 0, arg0),
+                (jset, 0, 1, FLAG_CHECKED[name]),
+                (ret, 0, 0, RET_ERRNO | EPERM),
+                (ret, 0, 0, RET_ALLOW),
+            ]
         else:
             errno = ENOSYS if name == "clone3" else EPERM
             code += [(jeq, 0, 1, number), (ret, 0, 0, RET_ERRNO | errno)]
@@ -365,8 +401,10 @@ def filter_syscalls() -> None:
     libc = _libc()
     _check(libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl(PR_SET_NO_NEW_PRIVS)")
     fprog = Program(len(program) // 8, program)
-    _check(libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0),
-           "prctl(PR_SET_SECCOMP)")  # fmt: skip
+    _check(
+        libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0),
+        "prctl(PR_SET_SECCOMP)",
+    )
 
 
 # --- the fork server: python -I -S -c <this file> serve SOCKET_FD FLAGS ---
@@ -389,11 +427,28 @@ SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
 SUPERVISE_GRACE = 10.0  # seconds past a run's wall clock after which S ends it by itself
 
 WARM_MODULES = (
-    "asyncio", "asyncio.subprocess", "concurrent.futures", "concurrent.futures.thread",
-    "contextlib", "collections", "dataclasses", "functools", "inspect", "itertools", "json",
-    "random", "re", "socket", "subprocess", "threading", "time", "traceback", "types",
-    "typing", "weakref",
-)  # fmt: skip
+    "asyncio",
+    "asyncio.subprocess",
+    "concurrent.futures",
+    "concurrent.futures.thread",
+    "contextlib",
+    "collections",
+    "dataclasses",
+    "functools",
+    "inspect",
+    "itertools",
+    "json",
+    "random",
+    "re",
+    "socket",
+    "subprocess",
+    "threading",
+    "time",
+    "traceback",
+    "types",
+    "typing",
+    "weakref",
+)
 
 
 def serve(sock_fd: int, flags: set[str]) -> NoReturn:
@@ -494,8 +549,9 @@ def _wait_or_kill(pid: int, ctl: Any, limit: float) -> None:
     os.close(pidfd)
 
 
-def init(request: dict[str, Any], out_fd: int, err_fd: int, status_fd: int,
-         flags: set[str]) -> NoReturn:  # fmt: skip
+def init(
+    request: dict[str, Any], out_fd: int, err_fd: int, status_fd: int, flags: set[str]
+) -> NoReturn:
     """P, pid 1 of the run's namespaces: set them up, run Q, report Q's raw wait status."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)  # pid 1 ignores what it has no handler for
     libc = _libc()

@@ -11,8 +11,9 @@ from quizzer.model import Run, Verdict
 CHUNK = 65536
 
 
-def collect_output(out_fd: int, err_fd: int, deadline: float,
-                   cap: int) -> tuple[bytes, bytes, Verdict | None]:  # fmt: skip
+def collect_output(
+    out_fd: int, err_fd: int, deadline: float, cap: int
+) -> tuple[bytes, bytes, Verdict | None]:
     """Read both pipes until they close, `deadline` (monotonic) passes or one exceeds `cap`.
 
     Returns what was read (at most `cap` bytes each) and TIMEOUT or OUTPUT_LIMIT when reading
@@ -42,8 +43,16 @@ def collect_output(out_fd: int, err_fd: int, deadline: float,
     return bytes(out), bytes(err), ended
 
 
-def finished_run(*, ended: Verdict | None, verdict: Verdict, code: int | None, stdout: bytes,
-                 stderr: bytes, started: float, isolation: str) -> Run:  # fmt: skip
+def finished_run(
+    *,
+    ended: Verdict | None,
+    verdict: Verdict,
+    code: int | None,
+    stdout: bytes,
+    stderr: bytes,
+    started: float,
+    isolation: str,
+) -> Run:
     """The Run of a program that `verdict` and `code` describe, unless reading `ended` it first
     (a timeout or the output limit); `started` is its monotonic start time."""
     return Run(

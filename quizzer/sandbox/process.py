@@ -35,15 +35,21 @@ def launcher_command() -> tuple[str, ...]:
     return (card_python(), "-I", "-S", "-c", Path(inside.__file__).read_text(encoding="utf-8"))
 
 
-def request_bytes(source: str, files: dict[str, str] | None, limits: Limits,
-                  wall: float) -> bytes:  # fmt: skip
+def request_bytes(source: str, files: dict[str, str] | None, limits: Limits, wall: float) -> bytes:
     """The request the launcher reads: the program, its extra files, the limits."""
     request = {"source": source, "files": dict(files or {}), "limits": limits.rlimits(wall)}
     return marshal.dumps(request)
 
 
-def run_fresh(source: str, *, wall: float, limits: Limits, files: dict[str, str] | None,
-              bwrap: str | None, isolation: str) -> Run:  # fmt: skip
+def run_fresh(
+    source: str,
+    *,
+    wall: float,
+    limits: Limits,
+    files: dict[str, str] | None,
+    bwrap: str | None,
+    isolation: str,
+) -> Run:
     """Run `source` in a new process (a new bwrap sandbox when `bwrap` is given)."""
     started = time.monotonic()
     # Under bwrap the program's folder is the sandbox's private /tmp; bare, a host temp dir.
@@ -76,8 +82,9 @@ def run_fresh(source: str, *, wall: float, limits: Limits, files: dict[str, str]
                     if sandbox:
                         sandbox.close()
                 init = sandbox.watch_init(STOP_GRACE) if sandbox else None
-                return _finish(process, status_pipe.fileno(), started, wall, limits, isolation,
-                               init)  # fmt: skip
+                return _finish(
+                    process, status_pipe.fileno(), started, wall, limits, isolation, init
+                )
             finally:
                 if sandbox:
                     os.close(sandbox.info_read)
@@ -92,8 +99,15 @@ def _request_file() -> BinaryIO:
     return tempfile.TemporaryFile()
 
 
-def _finish(process: subprocess.Popen[bytes], status_fd: int, started: float, wall: float,
-            limits: Limits, isolation: str, init: int | None) -> Run:  # fmt: skip
+def _finish(
+    process: subprocess.Popen[bytes],
+    status_fd: int,
+    started: float,
+    wall: float,
+    limits: Limits,
+    isolation: str,
+    init: int | None,
+) -> Run:
     assert process.stdout is not None and process.stderr is not None
     deadline = started + wall
     with process.stdout, process.stderr:
@@ -111,8 +125,15 @@ def _finish(process: subprocess.Popen[bytes], status_fd: int, started: float, wa
         verdict, code = verdict_from_status(status)
     else:  # the launcher itself was killed: by us on a deadline, or by the program
         verdict, code = Verdict.KILLED, process.returncode
-    return finished_run(ended=ended, verdict=verdict, code=code, stdout=stdout, stderr=stderr,
-                        started=started, isolation=isolation)  # fmt: skip
+    return finished_run(
+        ended=ended,
+        verdict=verdict,
+        code=code,
+        stdout=stdout,
+        stderr=stderr,
+        started=started,
+        isolation=isolation,
+    )
 
 
 def _end_everything(process: subprocess.Popen[bytes], init: int | None, *, kill: bool) -> None:

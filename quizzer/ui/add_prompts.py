@@ -53,9 +53,12 @@ def ask_line(message: str, default: str = "") -> str:
 def ask_text(message: str, default: str = "", *, required: bool = False) -> str:
     """Text of any number of lines, as typed; not blank when `required`."""
     typed: str = questionary.text(
-        message, default=default, multiline=True, instruction=MULTILINE_HINT,
+        message,
+        default=default,
+        multiline=True,
+        instruction=MULTILINE_HINT,
         validate=_not_blank if required else None,
-    ).unsafe_ask()  # fmt: skip
+    ).unsafe_ask()
     return typed
 
 
@@ -72,8 +75,11 @@ def confirm(message: str, *, default: bool) -> bool:
 def edit_code(message: str, code: str, kind: Kind) -> str:
     """Multi-line code, typed in $VISUAL/$EDITOR when one is set, else in a multi-line prompt."""
     if os.environ.get("VISUAL") or os.environ.get("EDITOR"):
-        where = f"Put {ANSWER_SLOT} alone on the line where the answer goes." if (
-            kind != Kind.PREDICT) else "The user will be asked what it prints."  # fmt: skip
+        where = (
+            f"Put {ANSWER_SLOT} alone on the line where the answer goes."
+            if (kind != Kind.PREDICT)
+            else "The user will be asked what it prints."
+        )
         header = f"{EDITOR_NOTE} {message}. {where}\n{EDITOR_NOTE} These lines are removed.\n"
         edited = click.edit(header + code, extension=".py", require_save=False)
         lines = (edited or "").splitlines()

@@ -50,8 +50,10 @@ class PlainPrompts:
 
     def read_answer(self, card: Card) -> str | Command:
         what = "your code" if card.kind == Kind.WRITE else "what it prints"
-        self._say(f"Type {what}; an empty line ends it, or put it between lines {BLOCK_START}"
-                  f" and {BLOCK_END} to keep empty lines (nothing: show me · u undo · q quit).")
+        self._say(
+            f"Type {what}; an empty line ends it, or put it between lines {BLOCK_START}"
+            f" and {BLOCK_END} to keep empty lines (nothing: show me · u undo · q quit)."
+        )
         lines: list[str] = []
         block = False  # between <<< and >>>: empty lines are part of the answer
         while True:
@@ -156,4 +158,3 @@ class PlainPrompts:
 
 def _indent(text: str) -> str:
     return "\n".join(f"    {line}" if line else "" for line in text.splitlines())
-

@@ -45,8 +45,13 @@ def error_console() -> Console:
 
 def code(text: str, *, language: str = "python") -> Syntax:
     """Code highlighted for the terminal (control characters shown as escapes)."""
-    return Syntax(visible(text.strip("\n")), language, theme="ansi_dark",
-                  background_color="default", word_wrap=True)  # fmt: skip
+    return Syntax(
+        visible(text.strip("\n")),
+        language,
+        theme="ansi_dark",
+        background_color="default",
+        word_wrap=True,
+    )
 
 
 def card_panel(card: Card, *, answer: bool = True) -> Panel:
@@ -62,8 +67,9 @@ def card_panel(card: Card, *, answer: bool = True) -> Panel:
             parts += [Text("\nNote", style="yellow bold"), Text(card.note)]
         if card.source and card.source.strip() != card.back.strip():
             parts += [Text("\nThe sheet writes", style="dim bold"), code(card.source)]
-    return Panel(Group(*parts), title=card_title(card), subtitle=Text(str(card.kind)),
-                 title_align="left")  # fmt: skip
+    return Panel(
+        Group(*parts), title=card_title(card), subtitle=Text(str(card.kind)), title_align="left"
+    )
 
 
 def card_title(card: Card) -> Text:
@@ -79,8 +85,9 @@ def card_rows(cards: Sequence[Card], out: Console) -> str:
     """
     rows = [("id", "kind", "section", "front")]
     # A front of several lines is listed on one.
-    rows += [(card.id, str(card.kind), card.section, " ".join(card.front.split()))
-             for card in cards]  # fmt: skip
+    rows += [
+        (card.id, str(card.kind), card.section, " ".join(card.front.split())) for card in cards
+    ]
     widths = [max(len(row[column]) for row in rows) + 2 for column in range(3)]
     starts = [0, widths[0], widths[0] + widths[1], sum(widths)]
     color = COLOR_SYSTEMS.get(out.color_system or "") if out.is_terminal else None
@@ -95,8 +102,10 @@ def card_rows(cards: Sequence[Card], out: Console) -> str:
         if not color:
             return text
         ends = [*starts[1:], len(text)]
-        return "".join(style.render(text[start:end], color_system=color)
-                       for style, start, end in zip(styles, starts, ends, strict=True))  # fmt: skip
+        return "".join(
+            style.render(text[start:end], color_system=color)
+            for style, start, end in zip(styles, starts, ends, strict=True)
+        )
 
     lines = [line(rows[0], (bold,) * 4)] + [line(row, column_styles) for row in rows[1:]]
     return "\n".join(lines)
@@ -121,16 +130,24 @@ def stats_report(report: Stats) -> Group:
         table.add_column(header, justify="right")
     for deck, section, counts in report.sections:
         numbers = (counts.new, counts.learning, counts.review, counts.due, counts.reviews)
-        table.add_row(Text(section), *([Text(deck)] if several_decks else []),
-                      *map(str, numbers), format_percent(counts.retention))  # fmt: skip
+        table.add_row(
+            Text(section),
+            *([Text(deck)] if several_decks else []),
+            *map(str, numbers),
+            format_percent(counts.retention),
+        )
     return Group(
-        Text(f"{total.cards} cards: {total.new} new, {total.learning} learning, "
-             f"{total.review} in review. {report.review_rows} reviews in all."),
-        Text(f"Due today: {total.due}. True retention, last 30 days: "
-             f"{format_percent(total.retention)}."),
+        Text(
+            f"{total.cards} cards: {total.new} new, {total.learning} learning, "
+            f"{total.review} in review. {report.review_rows} reviews in all."
+        ),
+        Text(
+            f"Due today: {total.due}. True retention, last 30 days: "
+            f"{format_percent(total.retention)}."
+        ),
         Text(f"Due in the next days: {days}"),
         table,
-    )  # fmt: skip
+    )
 
 
 def verdict_text(verdict: Verdict | None) -> Text:
@@ -153,10 +170,11 @@ def run_report(run: Run) -> Group:
 def run_summary(run: Run) -> Text:
     """A run's verdict, exit code and time, in one line."""
     return Text.assemble(
-        ("verdict ", "dim"), verdict_text(run.verdict),
+        ("verdict ", "dim"),
+        verdict_text(run.verdict),
         (f"  exit {run.exit_code}  {run.seconds:.2f}s", "dim"),
         (" (output truncated)" if run.truncated else "", "yellow"),
-    )  # fmt: skip
+    )
 
 
 def failures_table(checks: Sequence[Check]) -> Table:
@@ -164,8 +182,9 @@ def failures_table(checks: Sequence[Check]) -> Table:
     table = Table("card", "section", "verdict", "detail", box=None, header_style="bold")
     for check in checks:
         detail = code(check.detail, language="diff")
-        table.add_row(Text(check.card.id), Text(check.card.section), verdict_text(check.verdict),
-                      detail)  # fmt: skip
+        table.add_row(
+            Text(check.card.id), Text(check.card.section), verdict_text(check.verdict), detail
+        )
     return table
 
 

@@ -45,17 +45,27 @@ class TerminalPrompts:
         self.console.rule(Text(position.describe(), style="dim"), align="left", style="dim")
         parts: list[RenderableType] = [Text(card.front, style="bold")]
         if card.kind == Kind.WRITE and card.has_slot:
-            parts += [Text("\nYour code goes into this program:", style="dim"),
-                      render.code(program_with_slot(card))]  # fmt: skip
+            parts += [
+                Text("\nYour code goes into this program:", style="dim"),
+                render.code(program_with_slot(card)),
+            ]
         elif card.kind == Kind.PREDICT and card.program:
             parts += [Text("\nWhat does this print?", style="dim"), render.code(card.program)]
-        self.console.print(Panel(Group(*parts), title=render.card_title(card),
-                                 subtitle=Text(str(card.kind)), title_align="left"))  # fmt: skip
+        self.console.print(
+            Panel(
+                Group(*parts),
+                title=render.card_title(card),
+                subtitle=Text(str(card.kind)),
+                title_align="left",
+            )
+        )
 
     def wait_reveal(self) -> Command | None:
-        line = _ask(questionary.text(
-            "Enter: show the answer · u: undo · q: quit", qmark="›", **self._prompt_options
-        ))  # fmt: skip
+        line = _ask(
+            questionary.text(
+                "Enter: show the answer · u: undo · q: quit", qmark="›", **self._prompt_options
+            )
+        )
         if isinstance(line, Command):
             return line
         return _COMMANDS.get(str(line).strip().lower())
@@ -88,8 +98,10 @@ class TerminalPrompts:
             if judgement.detail:
                 parts.append(render.code(judgement.detail, language="diff"))
         if card.kind == Kind.PREDICT and judgement.output is not None:
-            parts += [Text("It prints", style="cyan bold"),
-                      Text(visible(judgement.output.rstrip("\n")) or "(nothing)")]  # fmt: skip
+            parts += [
+                Text("It prints", style="cyan bold"),
+                Text(visible(judgement.output.rstrip("\n")) or "(nothing)"),
+            ]
         else:
             parts += [Text("Answer", style="green bold"), render.code(card.back)]
         if card.note:
@@ -106,49 +118,59 @@ class TerminalPrompts:
             for o in options
         ]
         default = next(choice for choice in choices if choice.value == suggested)
-        answer = _ask(questionary.select(
-            "Grade",
-            choices=[*choices, *_command_choices()],
-            default=default,
-            use_shortcuts=True,
-            qmark="›",
-            instruction=f"(1-4 or arrows, then Enter; Enter alone: {suggested.label})",
-            **self._prompt_options,
-        ))
+        answer = _ask(
+            questionary.select(
+                "Grade",
+                choices=[*choices, *_command_choices()],
+                default=default,
+                use_shortcuts=True,
+                qmark="›",
+                instruction=f"(1-4 or arrows, then Enter; Enter alone: {suggested.label})",
+                **self._prompt_options,
+            )
+        )
         return answer if isinstance(answer, Command) else Grade(answer)
 
     def choose_answer(self, card: Card, choices: Sequence[str]) -> int | Command | None:
         for number, choice in enumerate(choices, start=1):
             self.console.print(Text(f"{number})", style="bold"), render.code(choice))
-        picks = [questionary.Choice(str(number), value=number - 1, shortcut_key=str(number))
-                 for number in range(1, len(choices) + 1)]  # fmt: skip
+        picks = [
+            questionary.Choice(str(number), value=number - 1, shortcut_key=str(number))
+            for number in range(1, len(choices) + 1)
+        ]
         show_me = questionary.Choice("show me", value=_SHOW_ME, shortcut_key="s")
-        answer = _ask(questionary.select(
-            "Which one is it?",
-            choices=[show_me, *picks, *_command_choices()],
-            default=show_me,
-            use_shortcuts=True,
-            qmark="›",
-            instruction=f"(1-{len(choices)} or arrows, then Enter; Enter alone: show me)",
-            **self._prompt_options,
-        ))
+        answer = _ask(
+            questionary.select(
+                "Which one is it?",
+                choices=[show_me, *picks, *_command_choices()],
+                default=show_me,
+                use_shortcuts=True,
+                qmark="›",
+                instruction=f"(1-{len(choices)} or arrows, then Enter; Enter alone: show me)",
+                **self._prompt_options,
+            )
+        )
         if answer == _SHOW_ME:
             return None
         return answer if isinstance(answer, Command) else int(answer)
 
     def confirm_right(self) -> bool | Command:
         yes = questionary.Choice("yes", value=True, shortcut_key="y")
-        answer = _ask(questionary.select(
-            "Did you know it?",
-            choices=[
-                yes, questionary.Choice("no", value=False, shortcut_key="n"), *_command_choices()
-            ],
-            default=yes,
-            use_shortcuts=True,
-            qmark="›",
-            instruction="(y/n, then Enter; Enter alone: yes)",
-            **self._prompt_options,
-        ))
+        answer = _ask(
+            questionary.select(
+                "Did you know it?",
+                choices=[
+                    yes,
+                    questionary.Choice("no", value=False, shortcut_key="n"),
+                    *_command_choices(),
+                ],
+                default=yes,
+                use_shortcuts=True,
+                qmark="›",
+                instruction="(y/n, then Enter; Enter alone: yes)",
+                **self._prompt_options,
+            )
+        )
         return answer if isinstance(answer, Command) else bool(answer)
 
 
