@@ -55,9 +55,8 @@ def put(key: CacheKey, data: dict[str, Any]) -> None:
     written is simply not used."""
     folder = paths.cache_dir()
     try:
-        text = json.dumps(
-            {**data, _DIGEST_KEY: key.digest}, ensure_ascii=False, separators=(",", ":")
-        )
+        text = json.dumps({**data, _DIGEST_KEY: key.digest}, ensure_ascii=False,
+                          separators=(",", ":"))  # fmt: skip
         folder.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=folder, suffix=".tmp", delete=False) as handle:
             handle.write(text.encode("utf-8"))

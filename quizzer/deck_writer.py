@@ -37,36 +37,13 @@ LOCK_TIMEOUT = 30.0  # seconds to wait for another `quizzer add` before giving u
 NEW_FILE_MODE = 0o644
 # The order fields are written in, as in the built-in deck.
 FIELD_ORDER = (
-    "id",
-    "front",
-    "back",
-    "kind",
-    "tags",
-    "program",
-    "output",
-    "match",
-    "normalize",
-    "requires-python",
-    "timeout",
-    "note",
-    "source",
-)
+    "id", "front", "back", "kind", "tags", "program", "output", "match", "normalize",
+    "requires-python", "timeout", "note", "source",
+)  # fmt: skip
 _NUMBERED_FILE = re.compile(r"^(\d+)-")
 # Latin letters NFKD does not take apart into an ASCII letter and marks.
-_ASCII_FOLDS = str.maketrans(
-    {
-        "æ": "ae",
-        "œ": "oe",
-        "ø": "o",
-        "đ": "d",
-        "ð": "d",
-        "þ": "th",
-        "ł": "l",
-        "ı": "i",
-        "ħ": "h",
-        "ŧ": "t",
-    }
-)
+_ASCII_FOLDS = str.maketrans({"æ": "ae", "œ": "oe", "ø": "o", "đ": "d", "ð": "d", "þ": "th",
+                              "ł": "l", "ı": "i", "ħ": "h", "ŧ": "t"})  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -95,10 +72,8 @@ class DeckTarget:
 
     def merged_cards(self) -> dict[str, Card]:
         """Every card of the merged deck by id: the target's and those of its name elsewhere."""
-        cards = [
-            *(self.deck.cards if self.deck else ()),
-            *(card for section in self.merged_sections for card in section.cards),
-        ]
+        cards = [*(self.deck.cards if self.deck else ()),
+                 *(card for section in self.merged_sections for card in section.cards)]  # fmt: skip
         found: dict[str, Card] = {}
         for card in cards:
             found.setdefault(card.id, card)
@@ -214,9 +189,8 @@ def refuse_builtin(path: Path) -> None:
         )
 
 
-def add_card(
-    path: Path | None, section: str, table: Mapping[str, Any], *, merged_roots: Sequence[Path]
-) -> AddedCard:
+def add_card(path: Path | None, section: str, table: Mapping[str, Any], *,
+             merged_roots: Sequence[Path]) -> AddedCard:  # fmt: skip
     """Append the card `table` to `section` of the deck at `path` (default: the user's own).
 
     Without an "id", the card gets a slug of its front, unique in the deck merged across
@@ -355,9 +329,8 @@ def append_card_text(text: str, table: Mapping[str, Any]) -> str:
     return result
 
 
-def check_addition(
-    target: DeckTarget, section: str, table: Mapping[str, Any]
-) -> tuple[dict[str, Any], str | None]:
+def check_addition(target: DeckTarget, section: str,
+                   table: Mapping[str, Any]) -> tuple[dict[str, Any], str | None]:  # fmt: skip
     """Raise what stops `table` joining `section` of `target`; else the table as it is to be
     written (its text with LF line ends, its id), and the deck's spelling of the section (None
     for a new section).
@@ -422,10 +395,8 @@ def _refuse_meaningless(table: Mapping[str, Any]) -> None:
             "program (give it one with --program, or leave out --output)"
         )
     if "output" not in table and table.get("match", str(Match.EXACT)) != Match.EXACT:
-        raise QuizzerError(
-            "--match says how to compare the program's output with --output, "
-            "and the card has no --output"
-        )
+        raise QuizzerError("--match says how to compare the program's output with --output, "
+                           "and the card has no --output")  # fmt: skip
 
 
 def _refuse_section_elsewhere(target: DeckTarget, section: str) -> None:
