@@ -12,7 +12,7 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import astuple, dataclass
 from datetime import UTC, datetime, time, timedelta
 
-from quizzer.judge import judge_answer, runs_answers
+from quizzer.judge import judge_answer, prepare, runs_answers
 from quizzer.model import Card, CardState, Grade, Phase
 from quizzer.prompts import Command, GradeOption, Judgement, Position, Prompts
 from quizzer.schedule import DEFAULT_RETENTION, RETENTION_RANGE, Scheduler, utc_now
@@ -191,6 +191,7 @@ class StudySession:
         shown = self.clock()
         self.ui.show_card(card, self._position())
         if runs_answers(card):
+            prepare(card)  # the reference runs while the answer is typed
             answer = self.ui.read_answer(card)
             if isinstance(answer, Command):
                 return answer
