@@ -174,6 +174,20 @@ class Store:
         )
         return {(row[0], row[1]): CardCounts(row[2], row[3], row[4]) for row in rows}
 
+    def review_log(
+        self, decks: Collection[str], since: datetime
+    ) -> list[tuple[float, int | None, int]]:
+        """(reviewed_at as a timestamp, phase_before, grade) of every review of `decks` since
+        `since`: the history `stats` draws."""
+        if not decks:
+            return []
+        rows = self._db.execute(
+            f"SELECT reviewed_at, phase_before, grade FROM review WHERE reviewed_at >= ?"
+            f" AND deck IN ({','.join('?' * len(decks))})",
+            (since.timestamp(), *decks),
+        )
+        return [(float(row[0]), row[1], int(row[2])) for row in rows]
+
     def setting(self, name: str) -> str | None:
         row = self._db.execute("SELECT value FROM setting WHERE name = ?", (name,)).fetchone()
         return str(row[0]) if row else None

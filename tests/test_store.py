@@ -297,7 +297,7 @@ WRITER = textwrap.dedent(
     from pathlib import Path
     from quizzer.model import Grade
     from quizzer.schedule import Scheduler
-    from quizzer.session import record_grade
+    from quizzer.grading import record_grade
     from quizzer.store import open_store
 
     path, name, count = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])

@@ -19,9 +19,10 @@ from quizzer.commands.common import (
 )
 from quizzer.deck import cards_in_section
 from quizzer.schedule import RETENTION_RANGE
+from quizzer.settings import DEFAULT_LEARN_AHEAD_MINUTES, LEARN_AHEAD_RANGE
 
 if TYPE_CHECKING:
-    from quizzer.session import StudySummary
+    from quizzer.study import StudySummary
 
 
 @click.command()
@@ -30,7 +31,8 @@ if TYPE_CHECKING:
 @click.option(
     "--limit",
     type=click.IntRange(min=1),
-    help="At most this many cards in this session [default: no limit].",
+    help="At most this many cards in this session; it counts cards, not reviews (a card "
+    "graded Again that comes back counts once) [default: no limit].",
 )
 @click.option(
     "--new",
@@ -47,6 +49,15 @@ if TYPE_CHECKING:
     "kept for later sessions [default: the last one given, else 0.9].",
 )
 @click.option(
+    "--learn-ahead",
+    "learn_ahead_minutes",
+    type=click.IntRange(*LEARN_AHEAD_RANGE),
+    metavar="MINUTES",
+    help="When nothing else is left, show a learning card due within this many minutes "
+    "rather than ending; kept for later sessions "
+    f"[default: the last one given, else {DEFAULT_LEARN_AHEAD_MINUTES}].",
+)
+@click.option(
     "--json",
     "as_json",
     is_flag=True,
@@ -58,6 +69,7 @@ def study(
     limit: int | None,
     new_per_day: int,
     retention: float | None,
+    learn_ahead_minutes: int | None,
     as_json: bool,
 ) -> None:
     """Study the cards that are due, then new ones (spaced repetition).
@@ -68,8 +80,9 @@ def study(
     the session. Every grade is saved the moment it is given.
     """
     from quizzer.schedule import Scheduler, utc_now
-    from quizzer.session import StudySession, desired_retention
+    from quizzer.settings import desired_retention, learn_ahead
     from quizzer.store import open_store
+    from quizzer.study import StudySession
     from quizzer.ui import open_prompts
 
     cards = cards_in_section(selected_decks(deck_path), section)
@@ -77,7 +90,15 @@ def study(
     start_sandbox()
     with open_store(paths.database_path()) as store:
         scheduler = Scheduler(desired_retention(store, retention))
-        session = StudySession(cards, store, scheduler, ui, limit=limit, new_per_day=new_per_day)
+        session = StudySession(
+            cards,
+            store,
+            scheduler,
+            ui,
+            limit=limit,
+            new_per_day=new_per_day,
+            learn_ahead=learn_ahead(store, learn_ahead_minutes),
+        )
         summary = session.run()
     if as_json:
         echo_json(summary.to_dict())
@@ -92,7 +113,7 @@ def study(
 def stats(deck_path: Path | None, as_json: bool) -> None:
     """Show new, learning and review cards, what is due, and retention."""
     from quizzer.schedule import utc_now
-    from quizzer.session import study_stats
+    from quizzer.stats import study_stats
     from quizzer.store import open_store
 
     cards = cards_in_section(selected_decks(deck_path), None)

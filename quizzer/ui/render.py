@@ -20,7 +20,7 @@ from quizzer.model import Card, Run, Verdict
 from quizzer.ui.text import format_percent, visible
 
 if TYPE_CHECKING:
-    from quizzer.session import Stats
+    from quizzer.stats import Stats
     from quizzer.verify import Check
 
 _console: Console | None = None
