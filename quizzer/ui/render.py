@@ -9,7 +9,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from rich.console import COLOR_SYSTEMS, Console, Group, RenderableType
+from rich.cells import cell_len
+from rich.console import COLOR_SYSTEMS, Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.measure import Measurement
 from rich.panel import Panel
 from rich.style import Style
 from rich.syntax import Syntax
@@ -22,6 +24,9 @@ from quizzer.ui.text import format_percent, visible
 if TYPE_CHECKING:
     from quizzer.stats import Stats
     from quizzer.verify import Check
+
+CARD_WIDTH = 100  # columns: a card wider than this is hard to read on a wide terminal
+HANGING = 2  # extra indent of the continuation of a wrapped code line
 
 _console: Console | None = None
 _error_console: Console | None = None
@@ -43,15 +48,43 @@ def error_console() -> Console:
     return _error_console
 
 
-def code(text: str, *, language: str = "python") -> Syntax:
+def card_width(out: Console) -> int:
+    """The width of a card panel: the terminal's, up to a readable measure."""
+    return min(out.width, CARD_WIDTH)
+
+
+def code(text: str, *, language: str = "python") -> Code:
     """Code highlighted for the terminal (control characters shown as escapes)."""
-    return Syntax(
-        visible(text.strip("\n")),
-        language,
-        theme="ansi_dark",
-        background_color="default",
-        word_wrap=True,
-    )
+    return Code(visible(text.strip("\n")), language)
+
+
+class Code:
+    """Highlighted code whose long lines wrap under their own indent, not at column 0."""
+
+    def __init__(self, text: str, language: str) -> None:
+        self.text = text
+        self.syntax = Syntax(text, language, theme="ansi_dark", background_color="default")
+
+    def __rich_console__(self, out: Console, options: ConsoleOptions) -> RenderResult:
+        width = options.max_width
+        highlighted = self.syntax.highlight(self.text)
+        highlighted.rstrip()
+        for line in highlighted.split("\n"):
+            plain = line.plain
+            indent = len(plain) - len(plain.lstrip(" "))
+            if line.cell_len <= width or indent >= width // 2:
+                yield from line.wrap(out, width) if line.cell_len > width else [line]
+                continue
+            # A continuation goes two columns further in, so it does not pass for a line.
+            body = line[indent:]
+            pieces = body.wrap(out, width - indent - HANGING, overflow="fold")
+            for number, piece in enumerate(pieces):
+                piece.rstrip()
+                yield Text(" " * (indent + HANGING * (number > 0))) + piece
+
+    def __rich_measure__(self, out: Console, options: ConsoleOptions) -> Measurement:
+        widest = max((cell_len(line) for line in self.text.splitlines()), default=0)
+        return Measurement(min(widest, 20), widest).with_maximum(options.max_width)
 
 
 def card_panel(card: Card, *, answer: bool = True) -> Panel:
@@ -68,7 +101,11 @@ def card_panel(card: Card, *, answer: bool = True) -> Panel:
         if card.source and card.source.strip() != card.back.strip():
             parts += [Text("\nThe sheet writes", style="dim bold"), code(card.source)]
     return Panel(
-        Group(*parts), title=card_title(card), subtitle=Text(str(card.kind)), title_align="left"
+        Group(*parts),
+        title=card_title(card),
+        subtitle=Text(str(card.kind)),
+        title_align="left",
+        width=card_width(console()),
     )
 
 

@@ -66,3 +66,15 @@ def grade_help(options: Sequence[GradeOption]) -> str:
     return " · ".join(
         f"{int(o.grade)} {o.grade.label} {format_interval(o.interval)}" for o in options
     )
+
+
+def fit_hint(parts: Sequence[str], width: int, separator: str = " · ") -> list[str]:
+    """`parts` joined by `separator` into as few lines as fit in `width` columns; a part is
+    never split (one longer than `width` has a line of its own)."""
+    lines: list[str] = []
+    for part in parts:
+        if lines and len(lines[-1]) + len(separator) + len(part) <= width:
+            lines[-1] += separator + part
+        else:
+            lines.append(part)
+    return lines
