@@ -182,9 +182,9 @@ class TerminalPrompts:
     ) -> _T | Command:
         """Wait for one of `keys`, or u or q (no Enter after it); return what it stands for.
 
-        Each group of hints starts a line and is fitted to the terminal's width; once a key is pressed they give way to
-        one line that says what it did (`done`). Ctrl-D is Command.QUIT; Ctrl-C raises
-        KeyboardInterrupt, as in the other prompts.
+        Each group of hints starts a line and is fitted to the terminal's width; once a key is
+        pressed they give way to one line that says what it did (`done`). Ctrl-D is
+        Command.QUIT; Ctrl-C raises KeyboardInterrupt, as in the other prompts.
         """
         width = max(20, self.console.width - 2)
         lines = [line for group in hints for line in fit_hint(group, width)]
