@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import json
+import os
+import re
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from conftest import write_deck
 from fake_ui import FakeClock, FakeUI
 
+from quizzer import paths
+from quizzer.cli import cli
 from quizzer.deck import load_deck
 from quizzer.model import Card, CardState, Grade, Phase
 from quizzer.prompts import Command
@@ -130,3 +138,92 @@ def test_reviews_per_day_and_retention_by_week(tmp_path: Path) -> None:
         "retention": 0.6667,
     }
     assert data["reviews_per_day"][-1] == {"date": "2025-03-10", "reviews": 3}
+
+
+LONG_SECTIONS = ("Semaphores, Events and Conditions", "Async Generators and Iterators")
+HEADERS = ["section", "new", "learning", "review", "due", "later", "retention"]
+
+
+@pytest.fixture
+def reviewed_home(tmp_path: Path, home: Path) -> Path:
+    """A deck of two long-named sections whose cards have five weeks of reviews; returns it."""
+    folder = tmp_path / "long"
+    for number, section in enumerate(LONG_SECTIONS):
+        cards = "".join(CARD.format(id=f"c{number}-{n}") for n in range(4))
+        text = DECK.replace("Cats", section).format(cards=cards)
+        write_deck(folder, f"s{number}.toml", text)
+    now = datetime.now(UTC)
+    with open_store(paths.database_path()) as store:
+        for card in load_deck(folder).cards:
+            first = CardState(Phase.REVIEW, None, 5.0, 5.0, now, now - timedelta(days=40))
+            store.record_review(card.key, None, first, Grade.EASY, now - timedelta(days=40))
+            for week in range(5):
+                before = store.record(card.key)
+                assert before is not None
+                due = now + timedelta(days=1 + week * 3 + len(card.id))
+                state = CardState(Phase.REVIEW, None, 9.0, 5.0, due, now)
+                grade = Grade.AGAIN if week == 2 else Grade.GOOD
+                store.record_review(card.key, before, state, grade, now - timedelta(days=7 * week))
+    return folder
+
+
+def stats_output(folder: Path, home: Path, **env: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "-m", "quizzer", "stats", "--deck", str(folder)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, paths.HOME_ENV: str(home), **env},
+        check=True,
+    )
+    return result.stdout
+
+
+def test_stats_at_60_columns_fit_and_keep_their_headers(reviewed_home: Path, home: Path) -> None:
+    output = stats_output(reviewed_home, home, COLUMNS="60")
+    lines = output.splitlines()
+    too_long = [line for line in lines if len(line) > 60]
+    assert too_long == []
+    assert "…" not in output
+    header = next(line for line in lines if line.startswith("section"))
+    assert header.split() == HEADERS
+    # The long section names wrap at words, whole.
+    assert any(line.startswith("Semaphores, Events") for line in lines)
+    for title in ("Reviews due, the next 30 days", "Reviews per day", "True retention by week"):
+        assert title in output
+
+
+def test_stats_at_80_columns_also_count_reviews(reviewed_home: Path, home: Path) -> None:
+    output = stats_output(reviewed_home, home, COLUMNS="80")
+    header = next(line for line in output.splitlines() if line.startswith("section"))
+    assert header.split() == [*HEADERS[:-1], "reviews", "retention"]
+    assert max(len(line) for line in output.splitlines()) <= 80
+
+
+_COLOUR = re.compile(r"\x1b\[(?:\d+;)*(?:3[0-8]|9[0-7])[;m]")
+
+
+def test_no_color_keeps_the_charts_and_drops_the_colours(reviewed_home: Path, home: Path) -> None:
+    coloured = stats_output(reviewed_home, home, COLUMNS="80", FORCE_COLOR="1")
+    assert _COLOUR.search(coloured)
+    plain = stats_output(reviewed_home, home, COLUMNS="80", FORCE_COLOR="1", NO_COLOR="1")
+    assert not _COLOUR.search(plain)
+    assert "Reviews due, the next 30 days" in plain and "█" in plain
+
+
+def test_stats_json_keeps_its_keys_and_adds_the_series(
+    reviewed_home: Path, home: Path, runner: CliRunner
+) -> None:
+    result = runner.invoke(cli, ["stats", "--deck", str(reviewed_home), "--json"])
+    data = json.loads(result.stdout)
+    kept = ["cards", "new", "learning", "review", "due", "reviews", "retention_30d"]
+    assert list(data)[: len(kept)] == kept
+    assert {"due_next_days", "sections", "forecast", "reviews_per_day", "retention_by_week"} <= set(
+        data
+    )
+    assert len(data["forecast"]) == CHART_DAYS and len(data["reviews_per_day"]) == HISTORY_DAYS
+    assert sum(day["reviews"] for day in data["reviews_per_day"]) == 8 * 6
+    weeks = data["retention_by_week"]
+    assert len(weeks) == RETENTION_WEEKS
+    assert sum(week["reviews"] for week in weeks) == 8 * 5  # the first review was of a new card
+    forgotten = [week for week in weeks if week["retention"] == 0.0]
+    assert len(forgotten) == 1 and forgotten[0]["reviews"] == 8

@@ -124,7 +124,8 @@ def stats(deck_path: Path | None, as_json: bool) -> None:
         return
     from quizzer.ui import render
 
-    render.console().print(render.stats_report(report))
+    out = render.console()
+    out.print(render.stats_report(report, out.width))
 
 
 def summary_lines(summary: StudySummary, now: datetime) -> list[str]:

@@ -19,7 +19,7 @@ from rich.table import Table
 from rich.text import Text
 
 from quizzer.model import Card, Run, Verdict
-from quizzer.ui.text import format_percent, visible
+from quizzer.ui.text import fit_hint, format_percent, visible
 
 if TYPE_CHECKING:
     from quizzer.stats import Stats
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 CARD_WIDTH = 100  # columns: a card wider than this is hard to read on a wide terminal
 HANGING = 2  # extra indent of the continuation of a wrapped code line
+WIDE_STATS = 72  # columns from which the stats table has room for the count of reviews
 
 _console: Console | None = None
 _error_console: Console | None = None
@@ -156,35 +157,76 @@ def sections_table(rows: Sequence[tuple[str, str, int]]) -> Table:
     return table
 
 
-def stats_report(report: Stats) -> Group:
-    """What `quizzer stats` prints: the totals, the days ahead, and a table of sections."""
+def stats_report(report: Stats, width: int) -> Group:
+    """What `quizzer stats` prints: the totals, the days ahead, a table of sections, and the
+    charts (the forecast, reviews per day, true retention by week), all within `width`."""
+    from quizzer.ui import charts
+
     total = report.total
-    days = "  ".join(f"{day.astimezone():%a} {due}" for day, due in report.forecast)
-    # The deck column only says something when there is more than one deck.
-    several_decks = len({deck for deck, _, _ in report.sections}) > 1
-    table = Table("section", *(["deck"] if several_decks else []), box=None, header_style="bold")
-    for header in ("new", "learning", "review", "due today", "reviews", "retention"):
-        table.add_column(header, justify="right")
-    for deck, section, counts in report.sections:
-        numbers = (counts.new, counts.learning, counts.review, counts.due, counts.reviews)
-        table.add_row(
-            Text(section),
-            *([Text(deck)] if several_decks else []),
-            *map(str, numbers),
-            format_percent(counts.retention),
-        )
-    return Group(
+    days = [f"{day.astimezone():%a} {due}" for day, due in report.forecast]
+    parts: list[RenderableType] = [
         Text(
             f"{total.cards} cards: {total.new} new, {total.learning} learning, "
             f"{total.review} in review. {report.review_rows} reviews in all."
         ),
         Text(
-            f"Due today: {total.due}. True retention, last 30 days: "
-            f"{format_percent(total.retention)}."
+            f"Due now: {total.due} ({total.due_review} review, {total.due_learning} learning);"
+            f" later today: {total.learning_later} learning."
         ),
-        Text(f"Due in the next days: {days}"),
-        table,
-    )
+        Text(f"True retention, last 30 days: {format_percent(total.retention)}."),
+        # A day and its count stay on one line.
+        Text("\n".join(fit_hint(["Due in the next days:", *days], width, separator="  "))),
+        Text(""),
+        _sections_table(report, width),
+    ]
+    if width < charts.MIN_CHART_WIDTH:
+        return Group(*parts)
+    due = [count for _, count in report.due_by_day]
+    if any(due):
+        ticks = [(0, "today"), *((n, f"+{n}d") for n in range(7, len(due), 7))]
+        parts += [Text(""), charts.bar_chart("Reviews due, the next 30 days", due, ticks, width)]
+    if any(count for _, count in report.reviews_by_day):
+        parts += [Text(""), charts.heatmap("Reviews per day", report.reviews_by_day)]
+    weeks = report.retention_by_week
+    if any(week.reviews for week in weeks):
+        percents = [100 * (week.retention or 0) for week in weeks]
+        ticks = [(n, f"{week.start.astimezone():%d %b}") for n, week in enumerate(weeks)]
+        title = "True retention by week, %"
+        chart = charts.bar_chart(title, percents, ticks[:: max(1, len(weeks) // 4)], width, top=100)
+        parts += [Text(""), chart]
+    return Group(*parts)
+
+
+def _sections_table(report: Stats, width: int) -> Table:
+    # The deck column only says something when there is more than one deck; the count of
+    # reviews gives way on a narrow terminal, so that section names keep room to be read.
+    several_decks = len({deck for deck, _, _ in report.sections}) > 1
+    headers = ["new", "learning", "review", "due", "later", "reviews", "retention"]
+    if width < WIDE_STATS:
+        headers.remove("reviews")
+    # Numbers never wrap nor shrink their headers; a long section name wraps instead.
+    table = Table(box=None, header_style="bold", pad_edge=False, collapse_padding=True)
+    table.add_column("section", overflow="fold")
+    if several_decks:
+        table.add_column("deck", overflow="fold")
+    for header in headers:
+        table.add_column(header, justify="right", no_wrap=True, min_width=len(header))
+    for deck, section, counts in report.sections:
+        cells = {
+            "new": counts.new,
+            "learning": counts.learning,
+            "review": counts.review,
+            "due": counts.due,
+            "later": counts.learning_later,
+            "reviews": counts.reviews,
+            "retention": format_percent(counts.retention),
+        }
+        table.add_row(
+            Text(section),
+            *([Text(deck)] if several_decks else []),
+            *(str(cells[header]) for header in headers),
+        )
+    return table
 
 
 def verdict_text(verdict: Verdict | None) -> Text:
