@@ -7,7 +7,7 @@ engine (quizzer.study) and the test engine's --record (quizzer.quiz) both go thr
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Iterable
 from datetime import datetime
 
 from quizzer.model import CardState, Grade
@@ -48,12 +48,12 @@ def record_grade(
 
 
 class Gradebook:
-    """The records of the cards of `decks`, kept current as grades are given and undone."""
+    """The records of the cards `keys`, kept current as grades are given and undone."""
 
-    def __init__(self, store: Store, scheduler: Scheduler, decks: Collection[str]) -> None:
+    def __init__(self, store: Store, scheduler: Scheduler, keys: Iterable[Key]) -> None:
         self.store = store
         self.scheduler = scheduler
-        self.records: dict[Key, Record] = store.records(decks)
+        self.records: dict[Key, Record] = store.records_of(keys)
 
     def get(self, key: Key) -> Record | None:
         """The card's record, or None while it is new."""

@@ -123,7 +123,7 @@ class Recorder:
     """Turns test answers into reviews of the study schedule (--record): Good or Again."""
 
     def __init__(self, store: Store, scheduler: Scheduler, cards: Sequence[Card]) -> None:
-        self.book = Gradebook(store, scheduler, {card.deck for card in cards})
+        self.book = Gradebook(store, scheduler, (card.key for card in cards))
 
     def record(self, card: Card, right: bool, clock: Clock) -> int:
         """Save the answer as a review; returns the review's id."""

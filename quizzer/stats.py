@@ -118,7 +118,7 @@ def study_stats(cards: Sequence[Card], store: Store, now: datetime) -> Stats:
     """Counts of new, learning and review cards, what falls due, true retention, and the
     series of the charts."""
     decks = {card.deck for card in cards}
-    records = store.records(decks)
+    records = store.records_of(card.key for card in cards)
     reviews = store.card_counts(decks, now - RETENTION_WINDOW)
     today = Today.at(now)
     start = start_of_day(now)

@@ -101,7 +101,7 @@ class StudySession:
         """Study until nothing is due within the learn-ahead limit, or the user quits."""
         started = self.clock()
         decks = {card.deck for card in self.cards}
-        self._book = Gradebook(self.store, self.scheduler, decks)
+        self._book = Gradebook(self.store, self.scheduler, (card.key for card in self.cards))
         records = self.book.records
         # The new-card limit is per day across the decks, whichever section was studied.
         introduced = self.store.introduced_since(decks, start_of_day(started))
