@@ -89,7 +89,9 @@ class Code:
 
 
 def card_panel(card: Card, *, answer: bool = True) -> Panel:
-    """A card with its front, and (when `answer`) its back, program, output and note."""
+    """A card with its front, and (when `answer`) its back, program, output and note.
+
+    Print it with `width=card_width(console)`, so a wide terminal does not stretch it."""
     parts: list[RenderableType] = [Text(card.front, style="bold")]
     if answer:
         parts += [Text("\nAnswer", style="green bold"), code(card.back)]
@@ -106,7 +108,6 @@ def card_panel(card: Card, *, answer: bool = True) -> Panel:
         title=card_title(card),
         subtitle=Text(str(card.kind)),
         title_align="left",
-        width=card_width(console()),
     )
 
 
