@@ -14,10 +14,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from quizzer.grading import Gradebook
+from quizzer.judge import judge_answer, runs_answers
 from quizzer.model import Card, Grade
 from quizzer.prompts import Command, Judgement, Position, Prompts
 from quizzer.schedule import Clock, Scheduler, utc_now
-from quizzer.session import judge_answer, runs_answers
 from quizzer.store import StaleRecord, StorageError, Store
 
 CHOICES = 4  # the right answer and up to three distractors

@@ -19,10 +19,10 @@ from datetime import datetime, timedelta
 
 from quizzer.due import LEARNING_PHASES, due_queue, start_of_day
 from quizzer.grading import Gradebook
+from quizzer.judge import judge_answer, runs_answers
 from quizzer.model import Card, Grade
 from quizzer.prompts import Command, GradeOption, Judgement, Position, Prompts
 from quizzer.schedule import Clock, Scheduler, utc_now
-from quizzer.session import judge_answer, runs_answers
 from quizzer.settings import DEFAULT_LEARN_AHEAD_MINUTES
 from quizzer.store import Key, StaleRecord, StorageError, Store
 

@@ -15,10 +15,10 @@ from fake_ui import ENTER, INTERRUPT, FakeClock, FakeUI
 from quizzer.deck import load_deck
 from quizzer.due import due_queue, start_of_day
 from quizzer.grading import record_grade
+from quizzer.judge import judge_answer
 from quizzer.model import Card, Grade, Phase
 from quizzer.prompts import Command
 from quizzer.schedule import Scheduler
-from quizzer.session import judge_answer
 from quizzer.store import Key, Record, Store, open_store
 from quizzer.study import StudySession, StudySummary
 from quizzer.ui.text import format_duration, format_interval
