@@ -75,9 +75,11 @@ def study(
     """Study the cards that are due, then new ones (spaced repetition).
 
     Write cards are judged by running your code in the sandbox, predict cards
-    by running their program. Enter alone always moves on (show the answer,
-    accept the suggested grade); u undoes the last grade; q or Ctrl-C ends
-    the session. Every grade is saved the moment it is given.
+    by running their program. As in Anki, a card graded Again comes back in
+    the session, which ends when nothing is due within the learn-ahead limit.
+    Keys: Space or Enter shows the answer; 1-4 grade at once; Enter takes the
+    suggested grade; u undoes the last grade; q or Ctrl-C ends the session.
+    Every grade is saved the moment it is given.
     """
     from quizzer.schedule import Scheduler, utc_now
     from quizzer.settings import desired_retention, learn_ahead
