@@ -28,7 +28,7 @@ from rich.text import Text
 from quizzer.model import Card, Grade, Kind
 from quizzer.prompts import Command, GradeOption, Judgement, Position
 from quizzer.ui import render
-from quizzer.ui.text import fit_hint, format_interval, program_with_slot, visible
+from quizzer.ui.text import fit_hint, format_interval, grade_hints, program_with_slot, visible
 
 CODE_HINTS = ["an empty line or Esc Enter submits", "nothing: show me", "u: undo", "q: quit"]
 _SHOW_ME = "show-me"  # questionary treats a None value as "use the title"
@@ -123,7 +123,7 @@ class TerminalPrompts:
         )
 
     def choose_grade(self, options: Sequence[GradeOption], suggested: Grade) -> Grade | Command:
-        hints = [f"{int(o.grade)} {o.grade.label} {format_interval(o.interval)}" for o in options]
+        hints = grade_hints(options)
         hints[0] = f"Grade: {hints[0]}"
         commands = [f"Enter: {suggested.label}", *_COMMAND_HINTS]
         keys = {str(int(o.grade)): o.grade for o in options} | {"enter": suggested}
