@@ -1,6 +1,7 @@
-"""The pictures of `quizzer stats`: bar charts drawn by plotext, and a calendar heatmap.
+"""The pictures of `quizzer stats`: a bar chart drawn by plotext, a calendar heatmap, and
+rich's own horizontal bars.
 
-plotext is imported inside the functions that draw, so nothing else pays for it. A chart is
+plotext is imported inside the function that draws, so nothing else pays for it. Its chart is
 built as plain text with ANSI colours and handed to rich, which drops the colours under
 NO_COLOR or in a pipe; the shapes (bars, shades) say everything without colour.
 """
@@ -10,8 +11,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from rich.bar import Bar
 from rich.table import Table
 from rich.text import Text
+
+from quizzer.ui.text import format_percent
 
 CHART_HEIGHT = 10  # rows of a bar chart, its axes and labels included
 MAX_CHART_WIDTH = 80  # a wider chart says nothing more
@@ -25,21 +29,18 @@ def bar_chart(
     values: Sequence[float],
     ticks: Sequence[tuple[int, str]],
     width: int,
-    *,
-    top: float | None = None,
 ) -> Text:
     """Vertical bars of `values` (one per x position), `ticks` labelling some positions; the
-    y axis runs from 0 to `top` (default: the largest value)."""
+    y axis runs from 0 to the largest value."""
     import plotext as plt
 
-    highest = top if top is not None else max(values, default=0)
-    highest = max(highest, 1)
+    highest = max(*values, 1)
     plt.clf()
     plt.plotsize(min(width, MAX_CHART_WIDTH), CHART_HEIGHT)
     plt.theme("clear")
     plt.bar(list(range(len(values))), list(values), width=0.5, color="cyan")
     plt.ylim(0, highest)
-    plt.yticks(_round_ticks(highest) if top is None else [0, top / 2, top])
+    plt.yticks(_round_ticks(highest))
     plt.xticks([x for x, _ in ticks], [label for _, label in ticks])
     plt.title(title)
     return Text.from_ansi(plt.build().rstrip("\n"))
@@ -86,3 +87,19 @@ def _shade(count: int, busiest: int) -> Text:
 def _shade_of(level: int) -> Text:
     styles = ("dim", "green", "green", "green bold", "bright_green bold")
     return Text(SHADES[level] + " ", style=styles[level])
+
+
+def percent_bars(title: str, rows: Sequence[tuple[str, float | None, int]], width: int) -> Table:
+    """One horizontal bar per row of (label, fraction or None, count): the fraction as a bar
+    and a percentage, the count after it ("-" and no bar when there is nothing to measure)."""
+    table = Table(title=title, title_justify="left", box=None, show_header=False, pad_edge=False)
+    table.add_column(no_wrap=True)
+    table.add_column(no_wrap=True)
+    table.add_column(justify="right", no_wrap=True)
+    table.add_column(justify="right", no_wrap=True, style="dim")
+    label_width = max((len(label) for label, _, _ in rows), default=0)
+    bar_width = max(10, min(MAX_CHART_WIDTH, width) - label_width - 20)
+    for label, fraction, count in rows:
+        bar = Bar(1.0, 0.0, fraction or 0.0, width=bar_width, color="cyan", bgcolor="grey23")
+        table.add_row(label, bar, format_percent(fraction), f"{count}")
+    return table

@@ -190,11 +190,9 @@ def stats_report(report: Stats, width: int) -> Group:
         parts += [Text(""), charts.heatmap("Reviews per day", report.reviews_by_day)]
     weeks = report.retention_by_week
     if any(week.reviews for week in weeks):
-        percents = [100 * (week.retention or 0) for week in weeks]
-        ticks = [(n, f"{week.start.astimezone():%d %b}") for n, week in enumerate(weeks)]
-        title = "True retention by week, %"
-        chart = charts.bar_chart(title, percents, ticks[:: max(1, len(weeks) // 4)], width, top=100)
-        parts += [Text(""), chart]
+        rows = [(f"{w.start.astimezone():%d %b}", w.retention, w.reviews) for w in weeks]
+        title = "True retention by week (reviews of cards in review)"
+        parts += [Text(""), charts.percent_bars(title, rows, width)]
     return Group(*parts)
 
 
