@@ -15,11 +15,12 @@ asked for by name is required: where it cannot run, nothing runs.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 
 from quizzer.errors import QuizzerError
-from quizzer.model import Run
-from quizzer.sandbox import inside
+from quizzer.model import Run, Verdict
+from quizzer.sandbox import cgroup, inside
 from quizzer.sandbox.bwrap import candidates, find_bwrap
 from quizzer.sandbox.forkserver import ForkServer, ServerError, forget_server, shared_server
 from quizzer.sandbox.interpreter import card_python
@@ -96,18 +97,58 @@ def run_program(
     wall = timeout if timeout is not None else limits.timeout
     bwrap = bwrap_path()  # before anything runs: raises if bwrap is required and cannot run
     server = _fork_server(bwrap) if bwrap else None
-    if server is not None:
-        try:
-            return server.run(source, wall=wall, limits=limits, files=files, isolation="bwrap")
-        except ServerError as error:
-            # The server failed, not the program: a fresh one next time, and this program
-            # runs in a fresh sandbox of its own now (unless the fork server was required).
-            forget_server(server)
-            if mode() == "forkserver":
-                raise QuizzerError(f"{MODE_ENV}=forkserver: {error}") from error
-    return run_fresh(
-        source, wall=wall, limits=limits, files=files, bwrap=bwrap, isolation=isolation()
-    )
+    group = _run_group(limits)
+    joins = group.fds if group else ()
+    try:
+        if server is not None:
+            try:
+                done = server.run(
+                    source, wall=wall, limits=limits, files=files, isolation="bwrap", joins=joins
+                )
+                return _judged(done, group)
+            except ServerError as error:
+                # The server failed, not the program: a fresh one next time, and this program
+                # runs in a fresh sandbox of its own now (unless the fork server was required).
+                forget_server(server)
+                if mode() == "forkserver":
+                    raise QuizzerError(f"{MODE_ENV}=forkserver: {error}") from error
+                if group is not None:  # what the failed request left in it goes with it
+                    group.close()
+                    group = _run_group(limits)
+                    joins = group.fds if group else ()
+        done = run_fresh(
+            source,
+            wall=wall,
+            limits=limits,
+            files=files,
+            bwrap=bwrap,
+            isolation=isolation(),
+            joins=joins,
+        )
+        return _judged(done, group)
+    finally:
+        if group is not None:
+            group.close()
+
+
+def _run_group(limits: Limits) -> cgroup.RunGroup | None:
+    """A cgroup of its own for one run, where the machine gives one (see cgroup.py)."""
+    hierarchy = cgroup.find().hierarchy
+    if hierarchy is None:
+        return None
+    try:
+        return cgroup.RunGroup(hierarchy, limits)
+    except OSError:  # per-process limits and the syscall filter still hold it
+        return None
+
+
+def _judged(done: Run, group: cgroup.RunGroup | None) -> Run:
+    """`done`, a memory verdict where its cgroup ended one of its processes for memory."""
+    if group is None or done.verdict in (Verdict.TIMEOUT, Verdict.OUTPUT_LIMIT):
+        return done
+    if not group.out_of_memory():
+        return done
+    return dataclasses.replace(done, verdict=Verdict.MEMORY)
 
 
 def warm_up() -> None:

@@ -35,9 +35,21 @@ def launcher_command() -> tuple[str, ...]:
     return (card_python(), "-I", "-S", "-c", Path(inside.__file__).read_text(encoding="utf-8"))
 
 
-def request_bytes(source: str, files: dict[str, str] | None, limits: Limits, wall: float) -> bytes:
-    """The request the launcher reads: the program, its extra files, the limits."""
-    request = {"source": source, "files": dict(files or {}), "limits": limits.rlimits(wall)}
+def request_bytes(
+    source: str,
+    files: dict[str, str] | None,
+    limits: Limits,
+    wall: float,
+    joins: tuple[int, ...] = (),
+) -> bytes:
+    """The request the launcher reads: the program, its extra files, the limits, the fds of
+    the cgroups to join."""
+    request = {
+        "source": source,
+        "files": dict(files or {}),
+        "limits": limits.rlimits(wall),
+        "joins": list(joins),
+    }
     return marshal.dumps(request)
 
 
@@ -49,13 +61,17 @@ def run_fresh(
     files: dict[str, str] | None,
     bwrap: str | None,
     isolation: str,
+    joins: tuple[int, ...] = (),
 ) -> Run:
-    """Run `source` in a new process (a new bwrap sandbox when `bwrap` is given)."""
+    """Run `source` in a new process (a new bwrap sandbox when `bwrap` is given).
+
+    `joins`: fds of cgroup.procs files the launcher writes itself into (cgroup.py).
+    """
     started = time.monotonic()
     # Under bwrap the program's folder is the sandbox's private /tmp; bare, a host temp dir.
     folder = nullcontext(None) if bwrap else tempfile.TemporaryDirectory(prefix="quizzer-run-")
     with _request_file() as request, folder as workdir:
-        request.write(request_bytes(source, files, limits, wall))
+        request.write(request_bytes(source, files, limits, wall, joins))
         request.seek(0)
         status_read, status_write = os.pipe()
         sandbox: SandboxCommand | None = None
@@ -74,7 +90,7 @@ def run_fresh(
                         stdin=request,
                         stdout=subprocess.PIPE,
                         stderr=subprocess.PIPE,
-                        pass_fds=(status_write, *(sandbox.fds if sandbox else ())),
+                        pass_fds=(status_write, *joins, *(sandbox.fds if sandbox else ())),
                         start_new_session=True,
                     )
                 finally:
