@@ -99,6 +99,8 @@ def run_program(
     server = _fork_server(bwrap) if bwrap else None
     group = _run_group(limits)
     joins = group.fds if group else ()
+    if group is None:  # nothing counts its /tmp: it holds no more than the memory limit
+        limits = dataclasses.replace(limits, tmp_bytes=min(limits.tmp_bytes, limits.memory_bytes))
     try:
         if server is not None:
             try:
