@@ -395,7 +395,8 @@ def test_html_in_a_deck_is_escaped_and_tags_made_valid(
     assert "x = '<b>bold</b>'  # & more" in plain(script.fields["Back"])
     assert "<i>" not in "".join(script.fields.values())
     assert {"two_words", "html", "tab_here"} <= set(script.tags)
-    assert script.decks == {"odd <deck>::Ünïcode & <Sections>"}
+    # Anki shows deck names as HTML: no markup; "::" would nest a deck of the file's making.
+    assert script.decks == {"odd _deck_::Ünïcode & _Sections_"}
 
     predict = notes[guid_for("odd <deck>", "predict-1")]
     assert "<script>" not in "".join(predict.fields.values())
@@ -682,7 +683,7 @@ def test_dash_with_json_keeps_stdout_for_the_export(
         "path": None,
         "format": "apkg" if kind == "anki" else "tsv",
         "notes": 2,
-        "decks": ["odd <deck>::Ünïcode & <Sections>"],
+        "decks": ["odd _deck_::Ünïcode & _Sections_"],
     }
     assert result.stdout_bytes.startswith(b"PK" if kind == "anki" else b"#separator:tab\n")
     assert list(workdir.iterdir()) == []

@@ -786,9 +786,11 @@ print("held" if held == 4 else "refused", held)
 
 HOLD_IN_MEMFD = """
 import os
-fd = os.memfd_create("hoard")
-for _ in range(400):
-    os.write(fd, b"x" * 1024 * 1024)
+hoard = []
+for _ in range(30):  # each below the file-size limit, which holds for a memfd too
+    hoard.append(os.memfd_create("hoard"))
+    for _ in range(12):
+        os.write(hoard[-1], b"x" * 1024 * 1024)
 print("held")
 """
 
