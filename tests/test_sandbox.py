@@ -18,7 +18,7 @@ from quizzer import sandbox
 from quizzer.cli import cli
 from quizzer.errors import QuizzerError
 from quizzer.model import Verdict
-from quizzer.sandbox import MIB, Limits, bwrap, inside
+from quizzer.sandbox import MIB, Limits, bwrap, cgroup, inside
 from quizzer.sandbox.limits import verdict_from_status
 from quizzer.sandbox.process import run_fresh
 
@@ -477,3 +477,53 @@ def test_an_ordinary_user_gets_the_same_sandbox(tmp_path: Path) -> None:
         "forkserver bwrap 65534 True timeout",
         "bwrap bwrap 65534 True timeout",
     ], done.stderr
+
+
+def test_doctor_says_what_holds_memory_and_processes(runner: CliRunner, home: Path) -> None:
+    data = json.loads(runner.invoke(cli, ["doctor", "--json"]).output)
+    found = cgroup.find()
+    if found.hierarchy is None:
+        assert data["cgroup"] is None
+        assert data["memory_limit"].startswith("per process (no cgroup: ")
+    else:
+        assert data["cgroup"] == f"v{found.hierarchy.version}"
+        assert data["memory_limit"].startswith(f"cgroup v{found.hierarchy.version} per program")
+        assert data["process_limit"].startswith("pids.max")
+    text = runner.invoke(cli, ["doctor"]).output
+    assert f"memory        {data['memory_limit']}" in text
+    assert f"processes     {data['process_limit']}" in text
+
+
+def test_doctor_says_plainly_when_nothing_caps_roots_processes(
+    fallback: None, monkeypatch: pytest.MonkeyPatch, runner: CliRunner, home: Path
+) -> None:
+    monkeypatch.setattr(cgroup, "find", lambda: cgroup.Found(None, "none mounted"))
+    monkeypatch.setattr(os, "geteuid", lambda: 0)
+    data = json.loads(runner.invoke(cli, ["doctor", "--json"]).output)
+    assert data["process_limit"] == (
+        "none: unsandboxed root ignores RLIMIT_NPROC, and no cgroup (none mounted)"
+    )
+
+
+FORK_AT_MOST_200 = """
+import os, time
+children = 0
+try:
+    while children < 200:  # never a real bomb, even where nothing would hold it
+        if os.fork() == 0:
+            time.sleep(3)
+            os._exit(0)
+        children += 1
+except OSError:
+    pass
+print(children)
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="root's process limit is the question")
+def test_the_fallback_caps_roots_processes_with_a_cgroup(fallback: None) -> None:
+    if cgroup.find().hierarchy is None:
+        pytest.skip(f"no cgroup here (doctor says so): {cgroup.find().reason}")
+    result = sandbox.run_program(FORK_AT_MOST_200, limits=Limits(processes=10), timeout=20)
+    assert result.verdict == Verdict.OK, result
+    assert int(result.stdout) < 10

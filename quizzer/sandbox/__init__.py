@@ -182,6 +182,7 @@ def report() -> dict[str, object]:
     import platform
 
     bwrap = None if mode() == "none" else find_bwrap().path
+    found = cgroup.find()
     runner = "unsandboxed processes"
     if bwrap:
         runner = "a fresh bwrap sandbox per program"
@@ -201,6 +202,9 @@ def report() -> dict[str, object]:
         "bwrap_version": _bwrap_version(bwrap) if bwrap else None,
         "bwrap_candidates": candidates(),
         "syscall_filter": syscall_filter(),
+        "cgroup": f"v{found.hierarchy.version}" if found.hierarchy else None,
+        "memory_limit": cgroup.describe(found),
+        "process_limit": process_limit(sandboxed=bwrap is not None),
         "card_python": card_python(),
         "card_python_version": platform.python_version(),
     }
@@ -211,7 +215,22 @@ def syscall_filter() -> str:
     machine = inside.machine()  # the card Python is this interpreter, or one of its kind
     if inside.syscall_filter(machine) is None:
         return f"none: no syscall table for {machine}"
-    return "seccomp: no namespaces, mounts, keyring, bpf, io_uring, userfaultfd, perf or ptrace"
+    return (
+        "seccomp: no namespaces, mounts, keyring, bpf, io_uring, userfaultfd, perf, ptrace or"
+        " other processes' memory; no memfd_create or SysV shared memory; no kill(-1)"
+    )
+
+
+def process_limit(*, sandboxed: bool) -> str:
+    """What caps the number of a program's processes, in words ("none: <why>" where nothing)."""
+    found = cgroup.find()
+    if found.hierarchy is not None:
+        return f"pids.max of the run's cgroup (v{found.hierarchy.version})"
+    if sandboxed:
+        return "RLIMIT_NPROC, counted per run (each run is nobody in a user namespace of its own)"
+    if os.geteuid() == 0:
+        return f"none: unsandboxed root ignores RLIMIT_NPROC, and no cgroup ({found.reason})"
+    return "RLIMIT_NPROC, which counts every process of this user, not only the program's"
 
 
 def _bwrap_version(path: str) -> str | None:
