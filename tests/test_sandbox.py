@@ -188,6 +188,39 @@ def test_every_runner_filters_syscalls(any_mode: str) -> None:
     assert (run.verdict, run.stdout) == (Verdict.OK, expected), run.stderr
 
 
+REACHING_OUT = """
+import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+def attempt(name, number, *args):
+    result = libc.syscall(number, *args)
+    print(name, result, os.strerror(ctypes.get_errno()) if result == -1 else "")
+attempt("memfd_create", 319, b"x", 0)
+attempt("shmget", 29, 0, 4096, 0o1600)
+attempt("process_vm_readv", 310, os.getppid(), 0, 0, 0, 0, 0)
+attempt("kcmp", 312, os.getpid(), os.getppid(), 0, 0, 0)
+attempt("pidfd_getfd", 438, 0, 0, 0)
+attempt("kill-every-process", 62, -1, 0)
+attempt("setpriority-user", 141, 2, 0, 19)
+attempt("ioprio_set-user", 251, 3, 0, 0)
+attempt("memfd_secret", 447, 0)
+"""
+
+
+@pytest.mark.skipif(os.uname().machine != "x86_64", reason="syscall numbers of x86_64")
+def test_every_runner_refuses_memory_no_limit_counts_and_reaching_other_processes(
+    any_mode: str,
+) -> None:
+    # Safe in the fallback too: kill sends signal 0, setpriority would renice by nothing new.
+    run = sandbox.run_program(REACHING_OUT)
+    results = dict(line.split(" ", 1) for line in run.stdout.splitlines())
+    assert results == dict.fromkeys(results, "-1 Operation not permitted"), run.stdout
+    assert len(results) == 9, run.stderr
+    allowed = sandbox.run_program(
+        "import os\nos.kill(0, 0)\nos.setpriority(os.PRIO_PROCESS, 0, 3)\nprint('ok')"
+    )
+    assert allowed.stdout == "ok\n", allowed.stderr  # only the wide forms are refused
+
+
 def test_the_syscall_filter_is_a_valid_bpf_program() -> None:
     for machine in inside.SYSCALL_TABLES:
         program = inside.syscall_filter(machine)

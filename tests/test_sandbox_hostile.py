@@ -838,6 +838,32 @@ def test_no_run_leaves_its_cgroup_behind() -> None:
     assert [p for f in found.folders for p in f.iterdir() if p.name.startswith(mine)] == []
 
 
+def test_the_host_sees_the_program_in_a_cgroup_with_its_limits() -> None:
+    found = cgroup.find().hierarchy
+    if found is None:
+        pytest.skip(f"no cgroup here: {cgroup.find().reason}")
+    limits = Limits(memory_bytes=200 * 1024 * 1024, processes=20)
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        running = pool.submit(
+            run, "import time\nprint('up', flush=True)\ntime.sleep(2)", limits=limits
+        )
+        mine = f"quizzer-{os.getpid()}-"
+        deadline = time.monotonic() + 20
+        groups: list[Path] = []
+        while not groups and time.monotonic() < deadline:
+            groups = [g for g in found.memory.iterdir() if g.name.startswith(mine)]
+            members = [(g / "cgroup.procs").read_text().split() for g in groups]
+            if not all(members):
+                groups = []
+            time.sleep(0.02)
+        assert len(groups) == 1, "no run's cgroup with a process in it"
+        group = groups[0]
+        limit = "memory.max" if found.version == 2 else "memory.limit_in_bytes"
+        assert int((group / limit).read_text()) == limits.memory_bytes
+        assert (found.pids / group.name / "pids.max").read_text().strip() == "21"
+        assert running.result().verdict == Verdict.OK
+
+
 # --- the host seen from inside ---
 
 HOST_FILES = ["cmdline", "stat", "interrupts", "uptime", "sys/kernel/random/boot_id", "cpuinfo"]

@@ -145,12 +145,25 @@ def _v2_ready(folder: Path) -> str | None:
 
 def _probe(hierarchy: Hierarchy) -> str | None:
     """Why a run's group cannot be made under `hierarchy`, or None when it can."""
+    _remove_stale(hierarchy)
     try:
         group = RunGroup(hierarchy, Limits())
     except OSError as error:
         return str(error)
     group.close()
     return None
+
+
+def _remove_stale(hierarchy: Hierarchy) -> None:
+    """Remove the empty groups of quizzer processes that are gone (killed mid-run)."""
+    for folder in hierarchy.folders:
+        with contextlib.suppress(OSError):
+            for entry in folder.iterdir():
+                parts = entry.name.split("-")
+                ours = len(parts) == 3 and parts[0] == "quizzer" and parts[1].isdigit()
+                if ours and not Path("/proc", parts[1]).exists():
+                    with contextlib.suppress(OSError):
+                        entry.rmdir()
 
 
 class RunGroup:

@@ -385,6 +385,8 @@ SYSCALL_TABLES: dict[str, tuple[int, dict[str, int]]] = {
             "process_vm_writev": 311,
             "kcmp": 312,
             "kill": 62,
+            "setpriority": 141,
+            "ioprio_set": 251,
         },
     ),
     "aarch64": (
@@ -410,6 +412,8 @@ SYSCALL_TABLES: dict[str, tuple[int, dict[str, int]]] = {
             "process_vm_writev": 271,
             "kcmp": 272,
             "kill": 129,
+            "setpriority": 140,
+            "ioprio_set": 30,
         },
     ),
 }
@@ -417,13 +421,17 @@ SYSCALL_TABLES: dict[str, tuple[int, dict[str, int]]] = {
 # fsconfig, fsmount, fspick, mount_setattr, pidfd_getfd, memfd_secret.
 COMMON_DENIED = (425, 426, 427, 428, 429, 430, 431, 432, 433, 442, 438, 447)
 # Refused only when their first argument asks for it: clone and unshare when they make a
-# namespace (any of the bits), kill when it signals every process it may (pid -1, whose low
-# half is all ones): unsandboxed, that is every process of the user, or of the machine for root.
+# namespace (any of the bits); kill when it signals every process it may (pid -1, whose low
+# half is all ones), and setpriority and ioprio_set when they change every process of a user:
+# unsandboxed, that is every process of the user, or of the machine for root.
 JSET, JEQ = 0x45, 0x15
+PRIO_USER, IOPRIO_WHO_USER = 2, 3
 ARG_CHECKED = {
     "clone": (JSET, NEW_NAMESPACES),
     "unshare": (JSET, NEW_NAMESPACES | CLONE_NEWTIME),
     "kill": (JEQ, 0xFFFFFFFF),
+    "setpriority": (JEQ, PRIO_USER),
+    "ioprio_set": (JEQ, IOPRIO_WHO_USER),
 }
 # Memory that no per-process limit counts (memfd_create, SysV shared memory) is refused
 # outright: a cgroup would count it, but not every machine gives one (see cgroup.py), and no
