@@ -117,7 +117,6 @@ def run_program(
                 if group is not None:  # what the failed request left in it goes with it
                     group.close()
                     group = _run_group(limits)
-                    joins = group.fds if group else ()
         done = run_fresh(
             source,
             wall=wall,
@@ -125,7 +124,7 @@ def run_program(
             files=files,
             bwrap=bwrap,
             isolation=isolation(),
-            joins=joins,
+            group=group,
         )
         return _judged(done, group)
     finally:

@@ -119,6 +119,7 @@ class SandboxCommand:
         # bwrap writes the pid of the sandbox's init here: killing it ends the whole sandbox.
         self.info_read, self._info_write = os.pipe()
         os.set_blocking(self.info_read, False)
+        self.init_pid: int | None = None  # the host's pid of the sandbox's init, once known
 
     @property
     def fds(self) -> tuple[int, ...]:
@@ -206,8 +207,9 @@ class SandboxCommand:
             if not chunk:
                 return None
             info += chunk
+        self.init_pid = int(found.group(1))
         try:
-            return os.pidfd_open(int(found.group(1)))
+            return os.pidfd_open(self.init_pid)
         except OSError:  # already gone
             return None
 

@@ -167,7 +167,7 @@ def _remove_stale(hierarchy: Hierarchy) -> None:
 
 
 class RunGroup:
-    """One run's cgroup, made with its limits; the launcher joins it by writing "0" to `fds`.
+    """One run's cgroup, made with its limits; its launcher is moved in through `fds`.
 
     `close()` ends whatever is left in it and removes it.
     """
@@ -202,6 +202,11 @@ class RunGroup:
             (memory / "memory.limit_in_bytes").write_text(str(limits.memory_bytes))
             with contextlib.suppress(OSError):
                 (memory / "memory.memsw.limit_in_bytes").write_text(str(limits.memory_bytes))
+
+    def move(self, pid: int) -> None:
+        """Move process `pid` (of the writer's pid namespace) into the group."""
+        for fd in self.fds:
+            os.write(fd, str(pid).encode())
 
     def out_of_memory(self) -> bool:
         """Whether the kernel ended one of the run's processes for the group's memory limit."""

@@ -128,7 +128,7 @@ class ForkServer:
     ) -> Run:
         """Run one program; raises ServerError when the server failed (not the program).
 
-        `joins`: fds of cgroup.procs files the run's init writes itself into (cgroup.py).
+        `joins`: fds of the run's cgroup.procs files; its supervisor moves its init in.
         """
         started = time.monotonic()
         sock = self._socket

@@ -30,14 +30,13 @@ MEMORY_EXIT = 97  # the exit code of a program that ran out of memory
 STATUS_BYTES = 32
 
 
-def join_cgroups(fds: list[int]) -> None:
-    """Move this process (and so all it forks) into the run's cgroup, through fds of its
-    cgroup.procs that quizzer opened; then close them, so the program cannot use them."""
-    for fd in fds:
-        try:
-            os.write(fd, b"0")
-        finally:
-            os.close(fd)
+def wait_for_cgroup(go_fd: int) -> None:
+    """Wait until this process is in the run's cgroup (-1: there is none), before it forks
+    the program. Quizzer (or the fork server's supervisor) moves it there meanwhile: a move
+    can wait for an RCU grace period, which so passes while this process starts up."""
+    if go_fd >= 0:
+        os.read(go_fd, 1)  # a byte once moved; end of file where the move failed
+        os.close(go_fd)
 
 
 def write_files(request: dict[str, Any], folder: str) -> None:
@@ -173,7 +172,6 @@ def run_once(status_fd: int, flags: set[str]) -> NoReturn:
     (root ignores RLIMIT_NPROC) and counts this program's processes only.
     """
     request = marshal.load(sys.stdin.buffer)
-    join_cgroups(request["joins"])
     nobody = "nobody" in flags
     if nobody:
         become_nobody()
@@ -185,6 +183,7 @@ def run_once(status_fd: int, flags: set[str]) -> NoReturn:
     # Undumpable, so the program cannot reach our status fd through /proc/<our pid>/fd.
     libc = _libc()
     _check(libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0), "prctl(PR_SET_DUMPABLE)")
+    wait_for_cgroup(request["go"])
     pid = os.fork()
     if pid == 0:
         os.close(status_fd)
@@ -587,13 +586,27 @@ def supervise(ctl_fd: int, out_fd: int, err_fd: int, *joins: int, flags: set[str
     namespaces = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS
     _check(_libc().unshare(namespaces), "unshare(namespaces)")
     status_read, status_write = os.pipe()
+    go_read, go_write = os.pipe() if joins else (-1, -1)
     pid = os.fork()
     if pid == 0:
         ctl.close()
         os.close(status_read)
-        _last_words(init, request, out_fd, err_fd, status_write, flags, list(joins))
-    for fd in (out_fd, err_fd, status_write, *joins):
+        for fd in (go_write, *joins):
+            if fd >= 0:
+                os.close(fd)
+        _last_words(init, request, out_fd, err_fd, status_write, flags, go_read)
+    for fd in (out_fd, err_fd, status_write):
         os.close(fd)
+    if joins:  # move P into the run's cgroup while it sets up its namespaces
+        os.close(go_read)
+        try:
+            for fd in joins:
+                os.write(fd, str(pid).encode())
+            os.write(go_write, b"1")
+        except OSError:  # the per-process limits and the syscall filter still hold
+            pass
+        for fd in (go_write, *joins):
+            os.close(fd)
     _wait_or_kill(pid, ctl, request["wall"] + SUPERVISE_GRACE)
     data = os.read(status_read, STATUS_BYTES)
     ctl.sendall(b"S" + data + b"\n" if data else b"N\n")
@@ -649,10 +662,9 @@ def init(
     err_fd: int,
     status_fd: int,
     flags: set[str],
-    joins: list[int],
+    go_fd: int,
 ) -> NoReturn:
     """P, pid 1 of the run's namespaces: set them up, run Q, report Q's raw wait status."""
-    join_cgroups(joins)  # first: its /tmp and /dev/shm are charged to whoever fills them
     signal.signal(signal.SIGINT, signal.SIG_DFL)  # pid 1 ignores what it has no handler for
     libc = _libc()
     _check(libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None), "mount --make-rprivate")
@@ -677,6 +689,7 @@ def init(
     write_files(request, folder)
     # Undumpable, so the program can neither ptrace us nor open our fds through /proc/1/fd.
     _check(_libc().prctl(PR_SET_DUMPABLE, 0, 0, 0, 0), "prctl(PR_SET_DUMPABLE)")
+    wait_for_cgroup(go_fd)  # Q, and all Q starts, is in the run's cgroup from its first page
     program = os.fork()
     if program == 0:
         _check(_libc().prctl(PR_SET_DUMPABLE, 1, 0, 0, 0), "prctl(PR_SET_DUMPABLE)")
