@@ -160,3 +160,33 @@ def test_a_review_database_that_is_a_link_is_refused(
     ]
     assert list(target.parent.iterdir()) == []  # nothing made where it points
     assert [p.name for p in home.glob("reviews.sqlite3*")] == [link.name]
+
+
+def test_rich_output_shows_control_characters_as_escapes(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Whatever renderable carries deck text, a path or program output, the consoles escape it.
+    from rich.table import Table
+    from rich.text import Text
+
+    from quizzer.ui import render
+
+    table = Table("file")
+    table.add_row(Text(f"deck{HOSTILE}.toml"))
+    render.console().print(table)
+    render.error_console().print(f"warning {HOSTILE}", markup=False)
+    captured = capsys.readouterr()
+    for stream in (captured.out, captured.err):
+        assert "\x1b]" not in stream and "\x07" not in stream
+        assert "\\x1b]0;owned" in stream  # (rich drops the bell itself)
+
+
+@pytest.mark.terminal
+def test_an_export_file_name_cannot_drive_the_terminal(tmp_path: Path, home: Path) -> None:
+    write_deck(tmp_path / "deck", "s.toml", 'deck = "d"\nsection = "s"\n' + CARD)
+    out = tmp_path / f"out{HOSTILE}.tsv"
+    args = ["export", "tsv", "--deck", str(tmp_path / "deck"), "-o", str(out)]
+    output, code = terminal_bytes(args, home)
+    assert code == 0, output
+    assert out.exists()
+    assert_inert(output)

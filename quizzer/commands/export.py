@@ -139,4 +139,6 @@ def _report(written: Exported, as_json: bool) -> None:
     if as_json:
         echo_json(written.to_dict(), err=to_stderr)
     else:
-        click.echo(written.summary(), err=to_stderr)
+        from quizzer.ui.text import visible
+
+        click.echo(visible(written.summary()), err=to_stderr)  # it names the file
