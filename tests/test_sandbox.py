@@ -560,3 +560,30 @@ def test_the_fallback_caps_roots_processes_with_a_cgroup(fallback: None) -> None
     result = sandbox.run_program(FORK_AT_MOST_200, limits=Limits(processes=10), timeout=20)
     assert result.verdict == Verdict.OK, result
     assert int(result.stdout) < 10
+
+
+def test_a_cgroup_folder_is_found_below_its_mount() -> None:
+    inside_mount = cgroup._inside(("/sys/fs/cgroup", "/"), "/")
+    assert inside_mount == Path("/sys/fs/cgroup")
+    # Seen through a cgroup namespace (a mount whose root is deeper), or not seen at all.
+    assert cgroup._inside(("/sys/fs/cgroup", "/a/b"), "/c") is None
+
+
+def test_groups_left_by_a_killed_quizzer_are_removed() -> None:
+    found = cgroup.find().hierarchy
+    if found is None:
+        pytest.skip(f"no cgroup here: {cgroup.find().reason}")
+    dead = subprocess.Popen(["true"])
+    dead.wait()  # a pid no process has now
+    stale = [folder / f"quizzer-{dead.pid}-0" for folder in found.folders]
+    live = [folder / f"quizzer-{os.getpid()}-999999" for folder in found.folders]
+    for folder in stale + live:
+        folder.mkdir()
+    try:
+        cgroup._remove_stale(found)
+        assert [folder for folder in stale if folder.exists()] == []
+        assert all(folder.exists() for folder in live)  # not ours to judge: left as it is
+    finally:
+        for folder in stale + live:
+            if folder.exists():
+                folder.rmdir()
