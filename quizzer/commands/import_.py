@@ -1,0 +1,262 @@
+"""`quizzer import`: cheat sheets and Anki decks into verified quizzer decks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from quizzer.commands.common import echo_json, json_option
+
+if TYPE_CHECKING:
+    from quizzer.importers import Draft, Finding, ImportedSource
+    from quizzer.importers.deck_folder import Plan
+
+
+@dataclass
+class _DeckImport:
+    """One deck of the import: every source that names it, merged."""
+
+    name: str
+    sources: list[ImportedSource] = field(default_factory=list)
+
+    @property
+    def drafts(self) -> list[Draft]:
+        return [draft for source in self.sources for draft in source.drafts]
+
+    @property
+    def sections(self) -> dict[str, str]:
+        merged: dict[str, str] = {}
+        for source in self.sources:
+            for name, about in source.sections.items():
+                if not merged.get(name):
+                    merged[name] = about
+        return merged
+
+    @property
+    def findings(self) -> list[Finding]:
+        return [finding for source in self.sources for finding in source.findings]
+
+
+@click.command("import")
+@click.argument(
+    "sources",
+    nargs=-1,
+    required=True,
+    metavar="SOURCE...",
+    type=click.Path(path_type=Path, dir_okay=False),
+)
+@click.option(
+    "--deck",
+    "deck_name",
+    help="The deck's name [default: the sheet's top heading, the Anki deck, or the file name].",
+)
+@click.option(
+    "--into",
+    "into",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="The folder to write the deck folder in [default: your decks folder].",
+)
+@click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
+@json_option
+def import_(
+    sources: tuple[Path, ...], deck_name: str | None, into: Path | None, dry_run: bool,
+    as_json: bool,
+) -> None:  # fmt: skip
+    """Import cheat sheets or Anki decks as a verified deck folder.
+
+    SOURCE is a markdown sheet (.md), an HTML-flavoured sheet (.txt, .html), an Anki package
+    (.apkg, .colpkg) or Anki's text export (.tsv). Every example of a sheet runs in the
+    sandbox: a card's output is what really prints, and where the sheet shows another, the
+    card says so (tag sheet-fix). Importing again updates changed cards, adds new ones and
+    leaves the rest, and all review history, alone.
+    """
+    from quizzer import paths
+    from quizzer.commands.common import deck_roots, warn_if_unsandboxed
+    from quizzer.errors import QuizzerError
+    from quizzer.importers import load_source
+    from quizzer.importers.deck_folder import deck_folder_for, plan_import, write_plan
+
+    if deck_name is not None and not deck_name.strip():
+        raise click.BadParameter("the deck name is empty", param_hint="--deck")
+    parent = into if into is not None else paths.user_decks_dir()
+    default_roots = deck_roots(None) if into is None else []
+    known = _known_ids(default_roots)
+    decks: dict[str, _DeckImport] = {}
+    for path in sources:
+        source = load_source(path, deck=deck_name, known_ids=known)
+        decks.setdefault(source.deck, _DeckImport(source.deck)).sources.append(source)
+    if any(source.examples for deck in decks.values() for source in deck.sources):
+        warn_if_unsandboxed()
+    _run_examples([source for deck in decks.values() for source in deck.sources])
+    reports = []
+    for deck in decks.values():
+        folder = deck_folder_for(deck.name, parent)
+        plan = plan_import(deck.name, deck.sections, deck.drafts, folder)
+        unstable = _verify(deck, plan)
+        if unstable:
+            plan = plan_import(deck.name, deck.sections, deck.drafts, folder)
+        reviews = 0
+        if not dry_run:
+            try:
+                write_plan(plan, default_roots)
+            except QuizzerError as error:
+                raise QuizzerError(f"{folder}: not imported: {error}") from None
+            reviews = _import_reviews(deck, plan)
+        else:
+            reviews = sum(len(d.reviews) for d in deck.drafts)
+        reports.append(_report(deck, plan, reviews, dry_run))
+    if as_json:
+        echo_json({"dry_run": dry_run, "decks": reports})
+        return
+    for report in reports:
+        _print_report(report)
+
+
+def _known_ids(roots: list[Path]) -> dict[str, set[str]]:
+    """The card ids of each deck the default commands read (for notes quizzer exported)."""
+    from quizzer.deck import load_decks
+    from quizzer.errors import QuizzerError
+
+    try:
+        decks = load_decks(roots)
+    except QuizzerError:
+        return {}  # a broken deck elsewhere is reported by the commands that read it
+    return {deck.name: {card.id for card in deck.cards} for deck in decks}
+
+
+def _run_examples(sources: list[ImportedSource]) -> None:
+    """Run every example of the markdown sheets, with a progress bar on a terminal."""
+    from quizzer.importers.markdown import run_examples
+    from quizzer.ui.progress import bar
+
+    total = sum(len(source.examples) for source in sources)
+    if not total:
+        return
+    with bar("Running the examples", total) as advance:
+        for source in sources:
+            run_examples(source, progress=advance)
+
+
+def _verify(deck: _DeckImport, plan: Plan) -> int:
+    """Check the cards the import adds or changes as `quizzer verify` will; a card whose
+    program does not print the same again (its output varies) becomes a recall card.
+    Returns how many were changed so."""
+    from quizzer.importers import Finding, recall_back
+    from quizzer.verify import verify_cards
+
+    changed = {c.card_id for c in plan.changes if c.action != "unchanged"}
+    checked = [
+        (draft, draft.card(deck.name, card_id))
+        for draft, card_id in zip(deck.drafts, plan.ids, strict=True)
+        if card_id in changed and draft.program is not None
+    ]
+    if not checked:
+        return 0
+    failed = 0
+    for (draft, _card), check in zip(checked, verify_cards([c for _d, c in checked]), strict=True):
+        if check.ok:
+            continue
+        failed += 1
+        code = draft.program or draft.back
+        draft.kind, draft.back = "recall", recall_back(code)
+        draft.program = draft.output = draft.match = None
+        draft.normalize = []
+        draft.note = "Its output changes from run to run, so this card asks to recall the code."
+        source = next(s for s in deck.sources if draft in s.drafts)
+        source.findings.append(Finding("unstable", draft.section, str(source.path), draft.front))
+    return failed
+
+
+def _import_reviews(deck: _DeckImport, plan: Plan) -> int:
+    """Put the Anki reviews of the deck's cards into the review store."""
+    pairs = [
+        (card_id, draft.reviews)
+        for draft, card_id in zip(deck.drafts, plan.ids, strict=True)
+        if draft.reviews
+    ]
+    if not pairs:
+        return 0
+    from quizzer import paths
+    from quizzer.importers.history import import_reviews
+    from quizzer.session import desired_retention
+    from quizzer.store import open_store
+
+    with open_store(paths.database_path()) as store:
+        return import_reviews(store, deck.name, pairs, retention=desired_retention(store))
+
+
+def _report(deck: _DeckImport, plan: Plan, reviews: int, dry_run: bool) -> dict[str, object]:
+    from collections import Counter
+
+    kinds = Counter(draft.kind for draft in deck.drafts)
+    findings = deck.findings
+    return {
+        "deck": deck.name,
+        "folder": str(plan.folder),
+        "sources": [
+            {"path": str(s.path), "format": s.format, "cards": len(s.drafts)} for s in deck.sources
+        ],
+        "sections": len({draft.section for draft in deck.drafts}),
+        "cards": len(deck.drafts),
+        "kinds": {kind: kinds.get(kind, 0) for kind in ("recall", "write", "predict")},
+        "sheet_fixes": sum(1 for d in deck.drafts if "sheet-fix" in d.tags),
+        "outputs_confirmed": sum(s.confirmed for s in deck.sources),
+        "added": plan.count("added"),
+        "updated": plan.count("updated"),
+        "unchanged": plan.count("unchanged"),
+        "kept": plan.kept,
+        "reviews": reviews,
+        "sheet_claims": [f.to_dict() for f in findings if f.kind == "sheet-claim"],
+        "timed_out": [f.to_dict() for f in findings if f.kind == "timeout"],
+        "failed": [f.to_dict() for f in findings if f.kind in ("error", "unstable")],
+        "skipped": [f.to_dict() for f in findings if f.kind == "skipped"],
+        "changes": [c.to_dict() for c in plan.changes if c.action != "unchanged"],
+        "dry_run": dry_run,
+        "written": not dry_run and bool(plan.texts),
+    }
+
+
+def _print_report(report: dict[str, object]) -> None:
+    from quizzer.ui.text import visible
+
+    def echo(text: str) -> None:
+        click.echo(visible(text))
+
+    kinds = report["kinds"]
+    assert isinstance(kinds, dict)
+    by_kind = ", ".join(f"{count} {kind}" for kind, count in kinds.items() if count)
+    verb = "Would import" if report["dry_run"] else "Imported"
+    echo(
+        f"{verb} deck {report['deck']!r}: {report['cards']} cards in {report['sections']} "
+        f"sections ({by_kind}) -> {report['folder']}"
+    )
+    echo(
+        f"  {report['added']} added, {report['updated']} updated, {report['unchanged']} "
+        f"unchanged, {report['kept']} kept from before; {report['reviews']} reviews imported"
+    )
+    echo(
+        f"  outputs confirmed by running: {report['outputs_confirmed']}; sheet-fix cards: "
+        f"{report['sheet_fixes']}"
+    )
+    for key, title in (
+        ("sheet_claims", "Sheet claims that did not hold"),
+        ("timed_out", "Examples that timed out"),
+        ("failed", "Examples that failed"),
+        ("skipped", "Skipped"),
+    ):
+        items = report[key]
+        assert isinstance(items, list)
+        if items:
+            echo(f"  {title} ({len(items)}):")
+            for item in items:
+                echo(f"    {item['where']}: {item['detail']}")
+    changes = report["changes"]
+    assert isinstance(changes, list)
+    if report["dry_run"] and changes:
+        echo("  Changes (dry run, nothing written):")
+        for change in changes:
+            echo(f"    {change['action']}: {change['section']} / {change['id']}")
+
