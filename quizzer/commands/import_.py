@@ -65,7 +65,7 @@ def import_(
     sources: tuple[Path, ...], deck_name: str | None, into: Path | None, dry_run: bool,
     as_json: bool,
 ) -> None:  # fmt: skip
-    """Import cheat sheets or Anki decks as a verified deck folder.
+    """Import cheat sheets or Anki decks as verified decks.
 
     SOURCE is a markdown sheet (.md), an HTML-flavoured sheet (.txt, .html), an Anki package
     (.apkg, .colpkg) or Anki's text export (.tsv). Every example of a sheet runs in the
@@ -259,4 +259,3 @@ def _print_report(report: dict[str, object]) -> None:
         echo("  Changes (dry run, nothing written):")
         for change in changes:
             echo(f"    {change['action']}: {change['section']} / {change['id']}")
-

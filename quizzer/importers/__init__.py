@@ -142,7 +142,9 @@ def read_source_bytes(path: Path) -> bytes:
     """The bytes of `path`, refusing a folder, a missing file and a huge one in one line."""
     try:
         if not path.is_file():
-            raise QuizzerError(f"{path}: no such file" if not path.exists() else f"{path}: not a file")
+            raise QuizzerError(
+                f"{path}: no such file" if not path.exists() else f"{path}: not a file"
+            )
         with path.open("rb") as stream:
             data = stream.read(MAX_SOURCE_BYTES + 1)
     except OSError as error:

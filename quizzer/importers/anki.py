@@ -37,7 +37,12 @@ from quizzer.model import Grade
 COLLECTIONS = ("collection.anki21b", "collection.anki21", "collection.anki2")
 MAX_COLLECTION_BYTES = 512 * MIB  # a collection unpacked; more is not a deck to study
 QUIZZER_FIELDS = ("Front", "Back", "Program", "Output", "Note", "Source")
-_BACK_HEADINGS = {"Program": "Program", "Prints": "Output", "Note": "Note", "The sheet writes": "Source"}
+_BACK_HEADINGS = {
+    "Program": "Program",
+    "Prints": "Output",
+    "Note": "Note",
+    "The sheet writes": "Source",
+}
 _CLOZE = re.compile(r"\{\{c\d+::(.*?)(?:::(.*?))?\}\}", re.DOTALL)
 _SEPARATORS = {"tab": "\t", "comma": ",", "semicolon": ";", "space": " ", "pipe": "|", "colon": ":"}
 _BLOCKS = {"div", "p", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "table"}
@@ -198,8 +203,9 @@ def _read_collection(
         parts = deck_names.get(int(did), ["Default"])
         section = "::".join(parts[1:]) if parts[0] == name and len(parts) > 1 else "::".join(parts)
         values = dict(zip(fields.get(int(mid), []), str(flds).split("\x1f"), strict=False))
-        draft = _draft(section, types.get(int(mid), ""), values, str(tags).split(), str(guid), name,
-                       known_ids)
+        draft = _draft(
+            section, types.get(int(mid), ""), values, str(tags).split(), str(guid), name, known_ids
+        )
         if draft is None:
             continue
         draft.reviews = reviews.get(int(cid), [])
@@ -245,6 +251,8 @@ def _draft(
         front = _CLOZE.sub(lambda m: f"[{m.group(2) or '...'}]", front)
         rest = [back, *rest]
     back = "\n\n".join(rest) or front
+    if re.fullmatch(r"`[^`]+`", back.strip()):  # a field that is one <code>: the code itself
+        back = back.strip()[1:-1]
     return Draft(section, front.strip(), recall_back(back), tags=_clean_tags(tags))
 
 
@@ -280,8 +288,15 @@ def _quizzer_card(
     section_tag = re.sub(r'[\s"]+', "_", section.strip()).casefold()
     kept = [tag for tag in _clean_tags(tags) if tag.casefold() != section_tag]
     return Draft(
-        section, front, back if kind != "recall" else recall_back(back), kind=kind, tags=kept,
-        program=program, output=output, note=note, source=source,
+        section,
+        front,
+        back if kind != "recall" else recall_back(back),
+        kind=kind,
+        tags=kept,
+        program=program,
+        output=output,
+        note=note,
+        source=source,
         card_id=_card_id(guid, deck, front, known_ids),
     )
 
@@ -290,7 +305,7 @@ def _split_back(values: dict[str, str]) -> dict[str, str]:
     """The fields of a quizzer note from its TSV back side (the back, then <h4> parts)."""
     back_side = values.get("Back", "")
     parts = re.split(r"<h4>(.*?)</h4>", back_side)
-    fields = {name: "" for name in QUIZZER_FIELDS}
+    fields = dict.fromkeys(QUIZZER_FIELDS, "")
     fields["Front"] = values.get("Front", "")
     fields["Back"] = parts[0]
     for heading, body in zip(parts[1::2], parts[2::2], strict=False):
@@ -319,7 +334,9 @@ def _clean_tags(tags: list[str]) -> list[str]:
     return [tag for tag in dict.fromkeys(tags) if tag.strip() and tag.casefold() != "leech"]
 
 
-def read_tsv(path: Path, *, deck: str | None = None, known_ids: KnownIds | None = None) -> ImportedSource:
+def read_tsv(
+    path: Path, *, deck: str | None = None, known_ids: KnownIds | None = None
+) -> ImportedSource:
     """Read Anki's text export (its '#key:value' header lines, then one note per row)."""
     text = read_source_text(path)
     lines = text.split("\n")
@@ -343,8 +360,14 @@ def read_tsv(path: Path, *, deck: str | None = None, known_ids: KnownIds | None 
     counts: Counter[str] = Counter()
     parsed: list[tuple[str, list[str], str, dict[str, str]]] = []
     for row in rows:
-        deck_path = row[meta["deck"]] if meta["deck"] is not None and meta["deck"] < len(row) else ""
-        tags = row[meta["tags"]].split() if meta["tags"] is not None and meta["tags"] < len(row) else []
+        deck_path = (
+            row[meta["deck"]] if meta["deck"] is not None and meta["deck"] < len(row) else ""
+        )
+        tags = (
+            row[meta["tags"]].split()
+            if meta["tags"] is not None and meta["tags"] < len(row)
+            else []
+        )
         guid = row[meta["guid"]] if meta["guid"] is not None and meta["guid"] < len(row) else ""
         positions = {i for i in meta.values() if i is not None}
         names = [n for i, n in enumerate(named) if i not in positions] if named else []

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -76,9 +76,7 @@ def deck_folder_for(deck: str, parent: Path) -> Path:
     return parent / slugify(deck, max_length=40, fallback="imported")
 
 
-def plan_import(
-    deck: str, sections: dict[str, str], drafts: Sequence[Draft], folder: Path
-) -> Plan:
+def plan_import(deck: str, sections: dict[str, str], drafts: Sequence[Draft], folder: Path) -> Plan:
     """Work out what importing `drafts` into the deck folder `folder` changes."""
     refuse_builtin(folder)
     existing = _existing_deck(folder, deck)
@@ -241,7 +239,7 @@ def _old_tables(deck: Deck | None) -> dict[str, tuple[Path, dict[str, Any]]]:
     return found
 
 
-def _section_file(files: dict[str, Path | None], section: str) -> Path | None:
+def _section_file(files: Mapping[str, Path], section: str) -> Path | None:
     wanted = section.strip().casefold()
     return next((path for name, path in files.items() if name.casefold() == wanted), None)
 
@@ -264,10 +262,10 @@ def _updated_text(text: str, tables: list[dict[str, Any]]) -> str:
     import tomlkit
 
     document = tomlkit.parse(text)
-    by_id = {str(card["id"]): card for card in document["card"]}  # type: ignore[union-attr]
+    by_id = {str(card["id"]): card for card in document["card"]}
     for table in tables:
         card = by_id[str(table["id"])]
-        fresh = tomlkit.parse(render_card(table))["card"][0]  # type: ignore[index]
+        fresh = tomlkit.parse(render_card(table))["card"][0]
         for key in [key for key in card if key not in table]:
             del card[key]
         for key, value in fresh.items():

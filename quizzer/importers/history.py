@@ -36,11 +36,17 @@ def import_reviews(
         for review in sorted(reviews, key=lambda r: r.reviewed_at):
             if last is not None and review.reviewed_at <= last:
                 continue
-            after = scheduler.review(record.state if record else None, review.grade,
-                                     review.reviewed_at)
+            after = scheduler.review(
+                record.state if record else None, review.grade, review.reviewed_at
+            )
             _id, record = store.record_review(
-                key, record, after, review.grade, review.reviewed_at,
-                duration_ms=review.duration_ms, source=SOURCE,
+                key,
+                record,
+                after,
+                review.grade,
+                review.reviewed_at,
+                duration_ms=review.duration_ms,
+                source=SOURCE,
             )
             last = review.reviewed_at
             added += 1

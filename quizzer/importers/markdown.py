@@ -87,7 +87,9 @@ def read_markdown(path: Path, *, deck: str | None = None) -> ImportedSource:
 
 
 def _not_a_sheet(path: Path) -> QuizzerError:
-    return QuizzerError(f"{path}: no sections or code blocks found; is this a markdown cheat sheet?")
+    return QuizzerError(
+        f"{path}: no sections or code blocks found; is this a markdown cheat sheet?"
+    )
 
 
 def _front(prose: list[str], section: str) -> str:
@@ -182,8 +184,15 @@ def _read_doctest(
     program = "\n".join(program_lines) + "\n"
     source.examples.append(
         Example(
-            len(source.drafts), section, front, code, program, "".join(shown), shown_error,
-            content, where,
+            len(source.drafts),
+            section,
+            front,
+            code,
+            program,
+            "".join(shown),
+            shown_error,
+            content,
+            where,
         )
     )
 
@@ -232,7 +241,11 @@ def _echo_last_expression(code: str) -> str:
         return code
     last = tree.body[-1]
     value = last.value
-    if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == "print":
+    if (
+        isinstance(value, ast.Call)
+        and isinstance(value.func, ast.Name)
+        and value.func.id == "print"
+    ):
         return code
     if isinstance(value, ast.Await):
         return code  # top-level await does not run as a plain program anyway
@@ -286,12 +299,12 @@ def run_examples(
     drafts: list[Draft] = []
     pending = iter(sorted(made, key=lambda pair: pair[0]))
     following = next(pending, None)
-    for index, draft in enumerate([*source.drafts, None]):
+    for index in range(len(source.drafts) + 1):
         while following is not None and following[0] == index:
             drafts.append(following[1])
             following = next(pending, None)
-        if draft is not None:
-            drafts.append(draft)
+        if index < len(source.drafts):
+            drafts.append(source.drafts[index])
     for draft in drafts:
         source.sections.setdefault(draft.section, "")
     source.drafts = drafts
@@ -332,8 +345,10 @@ def _card_from_run(source: ImportedSource, example: Example, run: Run, timeout: 
         raised_type = raised.split(":", 1)[0].rsplit(".", 1)[-1]
         if raised_type == example.shown_error:
             source.confirmed += 1
-            note = f"Raises {raised}." if raised else None
-            return Draft(section, front, recall_back(code), note=note, source=_source(example.text, code))
+            raises = f"Raises {raised}." if raised else None
+            return Draft(
+                section, front, recall_back(code), note=raises, source=_source(example.text, code)
+            )
     if run.verdict == Verdict.TIMEOUT:
         what = f"does not finish within {timeout:g} s"
         kind = "timeout"
@@ -377,7 +392,10 @@ def _predict_fix(
     )
     if not run.stdout.strip():  # nothing to predict: the card is the code itself
         return Draft(
-            example.section, example.front, recall_back(example.code), tags=[SHEET_FIX],
+            example.section,
+            example.front,
+            recall_back(example.code),
+            tags=[SHEET_FIX],
             note=note.replace("prints what the card says", "prints nothing"),
             source=example.text.strip("\n"),
         )
@@ -391,7 +409,7 @@ def _predict_fix(
 def _quote_shown(example: Example) -> str:
     if example.shown_error is not None and not (example.shown or "").strip():
         return f"an exception ({example.shown_error})"
-    shown = (example.shown or "").strip("\n")
+    shown: str = (example.shown or "").strip("\n")
     if len(shown) > _MAX_SHOWN_IN_NOTE:
         shown = shown[:_MAX_SHOWN_IN_NOTE] + "…"
     if "\n" in shown:
