@@ -164,9 +164,15 @@ def _verify(deck: _DeckImport, plan: Plan) -> int:
         draft.kind, draft.back = "recall", recall_back(code)
         draft.program = draft.output = draft.match = None
         draft.normalize = []
-        draft.note = "Its output changes from run to run, so this card asks to recall the code."
+        why = (check.detail.strip().splitlines() or ["its output differs"])[0]
+        draft.note = (
+            f"Its program did not print the same again when checked ({why}), so this card "
+            "asks to recall the code."
+        )
         source = next(s for s in deck.sources if draft in s.drafts)
-        source.findings.append(Finding("unstable", draft.section, str(source.path), draft.front))
+        source.findings.append(
+            Finding("unstable", draft.section, str(source.path), f"{draft.front}: {why}")
+        )
     return failed
 
 

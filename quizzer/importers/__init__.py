@@ -7,6 +7,7 @@ review history. `deck_folder` gives the drafts stable ids and writes or merges t
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,6 +21,11 @@ MAX_SOURCE_BYTES = 32 * MIB  # a cheat sheet or an Anki package is far smaller
 EXAMPLE_TIMEOUT = 5.0  # seconds an example of a sheet may run
 SHEET_FIX = "sheet-fix"
 _TOP_LEVEL_AWAIT = 0x2000  # ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, without importing ast
+# What changes from run to run in an output, as verify's normalizers name it.
+ADDRESS = re.compile(r"0x[0-9a-fA-F]{4,}")
+TASK_NAME = re.compile(r"\bTask-\d+\b")
+# Control characters a terminal would act on (the deck loader refuses them in a deck).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x0c\x0e-\x1f\x7f-\x9f]|\r(?!\n)")
 
 
 @dataclass(frozen=True)
@@ -68,11 +74,18 @@ class Draft:
         )
 
     def table(self, card_id: str) -> dict[str, object]:
-        """The card as a deck file's [[card]] table, with `card_id`, leaving out what is unset."""
-        table: dict[str, object] = {"id": card_id, "front": self.front, "back": self.back}
+        """The card as a deck file's [[card]] table, with `card_id`, leaving out what is unset.
+
+        Control characters in its text (from an Anki field, say) are dropped: a deck holding
+        one would not load."""
+        table: dict[str, object] = {
+            "id": card_id,
+            "front": without_control(self.front),
+            "back": without_control(self.back),
+        }
         table["kind"] = self.kind
         if self.tags:
-            table["tags"] = list(dict.fromkeys(self.tags))
+            table["tags"] = list(dict.fromkeys(without_control(tag) for tag in self.tags))
         optional = {
             "program": self.program,
             "output": self.output,
@@ -80,7 +93,9 @@ class Draft:
             "note": self.note,
             "source": self.source,
         }
-        table.update({key: value for key, value in optional.items() if value is not None})
+        table.update(
+            {key: without_control(value) for key, value in optional.items() if value is not None}
+        )
         if self.normalize:
             table["normalize"] = list(self.normalize)
         return table
@@ -164,6 +179,27 @@ def read_source_text(path: Path) -> str:
     except UnicodeDecodeError as error:
         line = data.count(b"\n", 0, error.start) + 1
         raise QuizzerError(f"{path}:{line}: not UTF-8 text") from None
+
+
+def has_control(text: str) -> bool:
+    """Whether `text` holds a control character a terminal would act on."""
+    return _CONTROL.search(text) is not None
+
+
+def without_control(text: str) -> str:
+    """`text` without the control characters a deck may not hold."""
+    return _CONTROL.sub("", text)
+
+
+def normalizers_for(output: str) -> list[str]:
+    """The normalizers (as a card's `normalize` names them) an output needs to compare equal
+    from run to run: object addresses, task names."""
+    found = []
+    if ADDRESS.search(output):
+        found.append("addresses")
+    if TASK_NAME.search(output):
+        found.append("task-names")
+    return found
 
 
 def compiles(code: str) -> bool:

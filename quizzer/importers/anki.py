@@ -28,6 +28,7 @@ from quizzer.importers import (
     Draft,
     ImportedReview,
     ImportedSource,
+    normalizers_for,
     read_source_bytes,
     read_source_text,
     recall_back,
@@ -190,27 +191,44 @@ def _read_collection(
         " CASE WHEN c.odid != 0 THEN c.odid ELSE c.did END"
         " FROM notes n JOIN cards c ON c.nid = n.id"
         " WHERE c.id = (SELECT id FROM cards WHERE nid = n.id ORDER BY ord LIMIT 1)"
-        " ORDER BY c.did, c.due, n.id"
+        " ORDER BY c.due, n.id"
     ).fetchall()
     if not notes:
         raise QuizzerError(f"{path}: the Anki collection holds no notes")
+    # Sections in the order Anki lists its decks (by name); notes in their deck's order.
+    notes.sort(key=lambda row: deck_names.get(int(row[6]), ["Default"]))
     tops = Counter(deck_names.get(int(row[6]), ["Default"])[0] for row in notes)
-    name = deck or tops.most_common(1)[0][0]
+    top = tops.most_common(1)[0][0]
+    name = deck or top
     kind = "colpkg" if path.suffix.lower() == ".colpkg" else "apkg"
     source = ImportedSource(path, kind, name)
     reviews = _reviews(db)
     for _nid, guid, mid, tags, flds, cid, did in notes:
         parts = deck_names.get(int(did), ["Default"])
-        section = "::".join(parts[1:]) if parts[0] == name and len(parts) > 1 else "::".join(parts)
+        section = _section(parts, top)
         values = dict(zip(fields.get(int(mid), []), str(flds).split("\x1f"), strict=False))
         draft = _draft(
-            section, types.get(int(mid), ""), values, str(tags).split(), str(guid), name, known_ids
+            section,
+            types.get(int(mid), ""),
+            values,
+            str(tags).split(),
+            str(guid),
+            parts[0],
+            known_ids,
         )
         if draft is None:
             continue
         draft.reviews = reviews.get(int(cid), [])
         source.add(draft)
     return source
+
+
+def _section(parts: list[str], top: str) -> str:
+    """The section of a note in the Anki deck `parts` ("Python", "Lists"): the subdeck under
+    the main deck `top`, else the whole deck name."""
+    if parts[0] == top and len(parts) > 1:
+        return "::".join(parts[1:])
+    return "::".join(parts)
 
 
 def _reviews(db: sqlite3.Connection) -> dict[int, list[ImportedReview]]:
@@ -285,8 +303,10 @@ def _quizzer_card(
         output = back  # left out of the note where it is the back itself
     note = _from_text_html(values.get("Note", "")) or None
     source = html_to_text(values.get("Source", "")) or None
-    section_tag = re.sub(r'[\s"]+', "_", section.strip()).casefold()
-    kept = [tag for tag in _clean_tags(tags) if tag.casefold() != section_tag]
+    # The export adds the section as the last tag, unless a tag of the card already is it.
+    kept = _clean_tags(tags)
+    if kept and kept[-1] == re.sub(r'[\s"\x00-\x1f]+', "_", section.strip()):
+        kept = kept[:-1]
     return Draft(
         section,
         front,
@@ -297,6 +317,8 @@ def _quizzer_card(
         output=output,
         note=note,
         source=source,
+        normalize=normalizers_for(output or ""),
+        match="ellipsis" if output and "..." in output else None,
         card_id=_card_id(guid, deck, front, known_ids),
     )
 
@@ -385,9 +407,8 @@ def read_tsv(
     name = deck or top or path.stem
     source = ImportedSource(path, "tsv", name)
     for deck_path, tags, guid, values in parsed:
-        parts = deck_path.split("::") if deck_path else [name]
-        section = "::".join(parts[1:]) if parts[0] == name and len(parts) > 1 else "::".join(parts)
-        draft = _draft(section, "", values, tags, guid, name, known_ids or {})
+        parts = deck_path.split("::") if deck_path else [top or name]
+        draft = _draft(_section(parts, top), "", values, tags, guid, parts[0], known_ids or {})
         if draft is not None:
             source.add(draft)
     if not source.drafts:

@@ -21,13 +21,17 @@ from pathlib import Path
 from quizzer import sandbox
 from quizzer.errors import QuizzerError
 from quizzer.importers import (
+    ADDRESS,
     EXAMPLE_TIMEOUT,
     SHEET_FIX,
+    TASK_NAME,
     Draft,
     Example,
     Finding,
     ImportedSource,
     compiles,
+    has_control,
+    normalizers_for,
     read_source_text,
     recall_back,
 )
@@ -37,8 +41,6 @@ PYTHON_INFOS = {"", "python", "py", "python3", "py3", "pycon", "doctest", "pyi"}
 OUTPUT_INFOS = {"output", "out", "text", "txt", "console", "plaintext", "stdout", "result"}
 _OUTPUT_LABEL = re.compile(r"^(output|out|prints|result|returns)\s*:?\s*$", re.IGNORECASE)
 _COMMENT_LABEL = re.compile(r"^(output|out|prints|result)\s*:?\s*$", re.IGNORECASE)
-_ADDRESS = re.compile(r"0x[0-9a-fA-F]{4,}")
-_TASK_NAME = re.compile(r"\bTask-\d+\b")
 _MAX_SHOWN_IN_NOTE = 400  # characters of the sheet's output quoted in a note
 
 
@@ -57,8 +59,19 @@ def read_markdown(path: Path, *, deck: str | None = None) -> ImportedSource:
     section = title or path.stem
     prose: list[str] = []
     skip_next = False
+    lines = text.splitlines()
+    inside_until = -1  # tokens up to this index belong to a doctest read from a blockquote
     for position, token in enumerate(tokens):
-        if token.type == "heading_open":
+        if position <= inside_until:
+            continue
+        if token.type == "blockquote_open" and token.map and _is_doctest(lines, token.map):
+            # Unindented ">>> " lines read as nested quotes: take the sheet's own lines.
+            inside_until = _closing(tokens, position)
+            content = "\n".join(lines[token.map[0] : token.map[1]]) + "\n"
+            where = f"{path}:{token.map[0] + 1}"
+            _read_doctest(source, section, _front(prose, section), content, where)
+            prose = []
+        elif token.type == "heading_open":
             heading = tokens[position + 1].content.strip()
             if token.tag != "h1" or heading != title:
                 section = heading or section
@@ -86,10 +99,22 @@ def read_markdown(path: Path, *, deck: str | None = None) -> ImportedSource:
     return source
 
 
+def _is_doctest(lines: list[str], span: list[int]) -> bool:
+    return lines[span[0]].lstrip().startswith(">>> ")
+
+
+def _closing(tokens: list, position: int) -> int:  # type: ignore[type-arg]
+    """The index of the token that closes the one opened at `position`."""
+    depth = 0
+    for index in range(position, len(tokens)):
+        depth += tokens[index].nesting
+        if depth == 0:
+            return index
+    return len(tokens) - 1
+
+
 def _not_a_sheet(path: Path) -> QuizzerError:
-    return QuizzerError(
-        f"{path}: no sections or code blocks found; is this a markdown cheat sheet?"
-    )
+    return QuizzerError(f"{path}: no Python examples or code blocks found; is this a cheat sheet?")
 
 
 def _front(prose: list[str], section: str) -> str:
@@ -317,8 +342,11 @@ def _card_from_run(source: ImportedSource, example: Example, run: Run, timeout: 
     shown = example.shown
     claimed = shown is not None and (shown.strip() != "" or example.shown_error is not None)
     said = _quote_shown(example)
+    if run.verdict == Verdict.OK and has_control(run.stdout):
+        note = "It prints control characters (colours, cursor moves), which a card cannot hold."
+        return Draft(section, front, recall_back(code), note=note, source=example.text.strip("\n"))
     if run.verdict == Verdict.OK:
-        normalize = _normalizers(run.stdout)
+        normalize = normalizers_for(run.stdout)
         if example.shown_error is not None:
             note = f"The sheet shows this raising {example.shown_error}; run, it does not."
             return _predict_fix(source, example, run, normalize, note, "sheet-claim")
@@ -417,22 +445,12 @@ def _quote_shown(example: Example) -> str:
     return f"`{shown}`"
 
 
-def _normalizers(output: str) -> list[str]:
-    """The normalizers an output needs to compare equal from run to run."""
-    found = []
-    if _ADDRESS.search(output):
-        found.append("addresses")
-    if _TASK_NAME.search(output):
-        found.append("task-names")
-    return found
-
-
 def _same_output(shown: str, actual: str, normalize: list[str]) -> bool:
     def lines(text: str) -> list[str]:
         if "addresses" in normalize:
-            text = _ADDRESS.sub("0x...", text)
+            text = ADDRESS.sub("0x...", text)
         if "task-names" in normalize:
-            text = _TASK_NAME.sub("Task-N", text)
+            text = TASK_NAME.sub("Task-N", text)
         return [line.rstrip() for line in text.strip("\n").splitlines()]
 
     return lines(shown) == lines(actual)
