@@ -366,7 +366,9 @@ def _card_from_run(source: ImportedSource, example: Example, run: Run, timeout: 
             draft = _predict(example, shown, normalize)
             draft.match = "ellipsis"
             return draft
-        note = f"The sheet shows the output {said}; run, it prints what the card says."
+        real = run.stdout.strip("\n")
+        prints = "nothing" if not real else f"`{real}`" if "\n" not in real else "what it shows"
+        note = f"The sheet shows the output {said}; run, it prints {prints}."
         return _predict_fix(source, example, run, normalize, note, "sheet-claim")
     raised = _exception_line(run.stderr)
     if run.verdict == Verdict.ERROR and example.shown_error is not None:
@@ -424,7 +426,7 @@ def _predict_fix(
             example.front,
             recall_back(example.code),
             tags=[SHEET_FIX],
-            note=note.replace("prints what the card says", "prints nothing"),
+            note=note,
             source=example.text.strip("\n"),
         )
     draft = _predict(example, run.stdout, normalize)
@@ -441,7 +443,7 @@ def _quote_shown(example: Example) -> str:
     if len(shown) > _MAX_SHOWN_IN_NOTE:
         shown = shown[:_MAX_SHOWN_IN_NOTE] + "…"
     if "\n" in shown:
-        return "\n" + shown + "\n"
+        return "\n" + shown + "\n(those lines)"
     return f"`{shown}`"
 
 
