@@ -271,6 +271,9 @@ def test_an_anki_package_imports_its_notes_in_subdeck_sections_with_their_review
     inside = set(zipfile.ZipFile(package).namelist())
     assert ("collection.anki21b" in inside) is not legacy
 
+    dry = json.loads(invoke(runner, "import", str(package), "--dry-run", "--json").output)
+    assert (dry["decks"][0]["added"], dry["decks"][0]["reviews"]) == (3, 3)
+    assert not (home / "decks" / "python").exists()
     result = invoke(runner, "import", str(package), "--json")
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)["decks"][0]

@@ -98,15 +98,12 @@ def import_(
         unstable = _verify(deck, plan)
         if unstable:
             plan = plan_import(deck.name, deck.sections, deck.drafts, folder)
-        reviews = 0
         if not dry_run:
             try:
                 write_plan(plan, default_roots)
             except QuizzerError as error:
                 raise QuizzerError(f"{folder}: not imported: {error}") from None
-            reviews = _import_reviews(deck, plan)
-        else:
-            reviews = sum(len(d.reviews) for d in deck.drafts)
+        reviews = _import_reviews(deck, plan, dry_run=dry_run)
         reports.append(_report(deck, plan, reviews, dry_run))
     if as_json:
         echo_json({"dry_run": dry_run, "decks": reports})
@@ -176,8 +173,9 @@ def _verify(deck: _DeckImport, plan: Plan) -> int:
     return failed
 
 
-def _import_reviews(deck: _DeckImport, plan: Plan) -> int:
-    """Put the Anki reviews of the deck's cards into the review store."""
+def _import_reviews(deck: _DeckImport, plan: Plan, *, dry_run: bool) -> int:
+    """Put the Anki reviews of the deck's cards into the review store (with `dry_run`, only
+    count those it would put there); returns how many."""
     pairs = [
         (card_id, draft.reviews)
         for draft, card_id in zip(deck.drafts, plan.ids, strict=True)
@@ -186,11 +184,15 @@ def _import_reviews(deck: _DeckImport, plan: Plan) -> int:
     if not pairs:
         return 0
     from quizzer import paths
-    from quizzer.importers.history import import_reviews
+    from quizzer.importers.history import import_reviews, new_reviews
     from quizzer.session import desired_retention
     from quizzer.store import open_store
 
+    if dry_run and not paths.database_path().exists():
+        return sum(len(reviews) for _id, reviews in pairs)
     with open_store(paths.database_path()) as store:
+        if dry_run:
+            return new_reviews(store, deck.name, pairs)
         return import_reviews(store, deck.name, pairs, retention=desired_retention(store))
 
 

@@ -18,6 +18,16 @@ from quizzer.store import Store
 SOURCE = "anki"  # the review log's `source` column for imported reviews
 
 
+def new_reviews(store: Store, deck: str, cards: Iterable[tuple[str, list[ImportedReview]]]) -> int:
+    """How many of the reviews `import_reviews` would add (for a dry run); nothing is written."""
+    count = 0
+    for card_id, reviews in cards:
+        record = store.record((deck, card_id))
+        last = record.state.last_review if record else None
+        count += sum(1 for review in reviews if last is None or review.reviewed_at > last)
+    return count
+
+
 def import_reviews(
     store: Store,
     deck: str,
