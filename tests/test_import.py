@@ -68,6 +68,13 @@ print("-".join(["a", "b"]))
 a-b
 ```
 
+Parse a number (the sheet gets this wrong too):
+
+```python
+print(int("x"))
+# 0
+```
+
 Loop for ever:
 
 ```python
@@ -134,7 +141,7 @@ def test_markdown_sheet_gives_predict_cards_proven_by_running_and_flags_what_the
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)["decks"][0]
     assert report["deck"] == "Builtins"
-    assert report["kinds"] == {"recall": 4, "write": 0, "predict": 4}
+    assert report["kinds"] == {"recall": 5, "write": 0, "predict": 4}
     assert report["outputs_confirmed"] == 4  # sorted, the doctest, the output block, 1/0
     assert [c["where"].rsplit(":", 1)[1] for c in report["sheet_claims"]] == ["16"]
     assert len(report["timed_out"]) == 1 and "Loop for ever" in report["timed_out"][0]["detail"]
@@ -146,13 +153,22 @@ def test_markdown_sheet_gives_predict_cards_proven_by_running_and_flags_what_the
     wrong = cards["sort-in-reverse"]
     assert wrong["kind"] == "predict" and wrong["output"] == "[3, 2, 1]"
     assert wrong["tags"] == ["sheet-fix"] and "`[1, 2, 3]`" in wrong["note"]
+    assert (wrong["sheet-program"], wrong["sheet-output"]) == (wrong["program"], "[3, 2, 1]")
     doctest_card = cards["the-largest-and-the-smallest"]
     assert doctest_card["output"] == "9\n'e'"
     assert "print(repr(max([4, 9, 2])))" in doctest_card["program"]
     assert cards["join-words"]["output"] == "a-b"
     endless = cards["loop-for-ever"]
-    assert endless["kind"] == "recall" and endless["tags"] == ["sheet-fix"]
+    # Not sheet-fix: verify proves every sheet-fix claim by running it, and this one never ends.
+    assert endless["kind"] == "recall" and endless["tags"] == ["unproven"]
     assert "does not finish" in endless["note"] and "`done`" in endless["note"]
+    parse = cards["parse-a-number-the-sheet-gets-this-wrong-too"]
+    assert (parse["kind"], parse["tags"], parse["sheet-error"]) == (
+        "recall",
+        ["sheet-fix"],
+        "ValueError",
+    )
+    assert "`0`" in parse["note"] and "raises ValueError" in parse["note"]
     raises = cards["divide-by-zero-a-doctest-written-unindented"]
     assert raises["kind"] == "recall" and "ZeroDivisionError" in raises["note"]
     signature = cards["slice-an-iterator"]
@@ -184,7 +200,7 @@ def test_reimport_after_an_edit_changes_only_the_edited_card_and_keeps_history(
     assert changes == {("updated", "join-words"), ("added", "a-new-one")}
     assert {f.name: f.read_bytes() for f in folder.glob("*.toml")} == before  # dry run
     result = json.loads(invoke(runner, "import", str(sheet), "--json").output)["decks"][0]
-    assert (result["added"], result["updated"], result["unchanged"]) == (1, 1, 7)
+    assert (result["added"], result["updated"], result["unchanged"]) == (1, 1, 8)
     after = {f.name: f.read_bytes() for f in folder.glob("*.toml")}
     assert after["01-sorting.toml"] == before["01-sorting.toml"]
     assert after["03-signatures.toml"] != before["03-signatures.toml"]  # the new card's section
@@ -210,8 +226,18 @@ def test_the_seed_sheet_gives_one_recall_card_per_entry_in_eleven_sections(
     assert fronts[0] == "Import" and fronts[-1] == "Use asynchronous context manager"
     by_front = {d.front: d for d in source.drafts}
     assert by_front["Define a coroutine"].back == "async def custom_coroutine(): ..."
-    assert by_front["Wait for all tasks with a timeout in seconds"].tags == ["sheet-fix"]
-    assert by_front["Await comprehension"].tags == ["sheet-fix"]
+    fixes = {d.front: d for d in source.drafts if d.tags == ["sheet-fix"]}
+    assert sorted(fixes) == [
+        "Await comprehension",  # [r await a in awaitables]
+        "Define asynchronous context manager",  # await in a plain def __exit__
+        "Set and get task name",  # two statements on one line
+        "Wait for all tasks with a timeout in seconds",  # "Try:"
+        "Wait for awaitable with a timeout",  # try/except on one line
+    ]
+    assert all(
+        d.sheet_error == "SyntaxError" and d.sheet_program == d.source for d in fixes.values()
+    )
+    assert fixes["Wait for all tasks with a timeout in seconds"].back.startswith("try:\n    done")
     result = invoke(runner, "import", str(SEED), "--into", str(tmp_path / "decks"))
     assert result.exit_code == 0, result.output
     assert "70 cards in 11 sections (70 recall)" in result.output
@@ -318,6 +344,8 @@ def test_a_quizzer_export_comes_back_as_the_cards_it_was(
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)["decks"][0]
     assert report["failed"] == [] and report["cards"] == 83
+    fixes = [c for c in load_deck(SEED_IN_REPO).cards if "sheet-fix" in c.tags]
+    assert len(report["unproven"]) == sum(1 for c in fixes if c.sheet_program is None)
     original = {card.id: card for card in load_deck(SEED_IN_REPO).cards}
     back = load_deck(home / "decks" / "again")
     assert {card.id for card in back.cards} == set(original)
@@ -325,8 +353,10 @@ def test_a_quizzer_export_comes_back_as_the_cards_it_was(
     for card in back.cards:
         was = original[card.id]
         assert (card.kind, card.section, card.front) == (was.kind, was.section, was.front)
-        # Anki folds tags by case ("Lock" and "lock" are one tag), so they come back folded.
-        assert {t.casefold() for t in card.tags} == {t.casefold() for t in was.tags}
+        # Anki folds tags by case ("Lock" and "lock" are one tag), so they come back folded;
+        # a note carries no sheet-fix proof, so the claim comes back tagged unproven.
+        tags = {"sheet-fix" if t == "unproven" else t.casefold() for t in card.tags}
+        assert tags == {t.casefold() for t in was.tags}
         if was.kind != Kind.RECALL:
             assert card.program is not None and was.program is not None
             assert (card.program.strip(), card.back.strip()) == (
@@ -343,16 +373,22 @@ def test_anki_text_export_imports_with_decks_and_tags(runner: CliRunner, tmp_pat
     tsv.write_text(
         "#separator:tab\n#html:true\n#deck column:1\n#tags column:4\n"
         "Lang::Python\tReverse a list\t<code>xs[::-1]</code>\trev list\n"
-        "Lang::Shell\tList files\tls -l<br>in long form\tshell\n",
+        "Lang::Shell\tList files\tls -l<br>in long form\tshell\n"
+        "Lang::Shell\tWhat is a shell?\tThe program that reads your commands\t\n",
         encoding="utf-8",
     )
     source = load_source(tsv)
     assert source.deck == "Lang" and list(source.sections) == ["Python", "Shell"]
-    first, second = source.drafts
+    first, second, _prose = source.drafts
     assert (first.front, first.back, first.tags) == ("Reverse a list", "xs[::-1]", ["rev", "list"])
-    assert (
-        second.back == "# ls -l\n# in long form"
-    )  # not Python: kept as text a recall back may hold
+    assert second.back == "ls -l\nin long form"
+    result = invoke(runner, "import", str(tsv), "--into", str(tmp_path / "decks"))
+    assert result.exit_code == 0, result.output
+    cards = cards_of(tmp_path / "decks" / "lang")
+    assert cards["reverse-a-list"]["back"] == "xs[::-1]"
+    # Code that does not compile is kept as comments (code in a recall back must compile).
+    assert cards["list-files"]["back"] == "# ls -l\n# in long form"
+    assert cards["what-is-a-shell"]["back"] == "The program that reads your commands"  # prose
 
 
 # -- bad input ------------------------------------------------------------------------------

@@ -94,6 +94,7 @@ def import_(
     reports = []
     for deck in decks.values():
         folder = deck_folder_for(deck.name, parent)
+        _recall_backs_compile(deck)
         plan = plan_import(deck.name, deck.sections, deck.drafts, folder)
         unstable = _verify(deck, plan)
         if unstable:
@@ -137,40 +138,65 @@ def _run_examples(sources: list[ImportedSource]) -> None:
             run_examples(source, progress=advance)
 
 
+def _recall_backs_compile(deck: _DeckImport) -> None:
+    """Keep code that does not compile (a signature, a fragment, the sheet's mistake) in a
+    recall back as comment lines: code in a recall back must compile (prose may stay prose)."""
+    from quizzer.importers import as_comments
+    from quizzer.judge import compile_problem
+    from quizzer.verify import recall_code
+
+    for draft in deck.drafts:
+        if draft.kind == "recall" and any(compile_problem(c) for c in recall_code(draft.back)):
+            draft.back = as_comments(draft.back)
+
+
 def _verify(deck: _DeckImport, plan: Plan) -> int:
-    """Check the cards the import adds or changes as `quizzer verify` will; a card whose
-    program does not print the same again (its output varies) becomes a recall card.
-    Returns how many were changed so."""
-    from quizzer.importers import Finding, recall_back
-    from quizzer.verify import verify_cards
+    """Check the cards the import adds or changes as `quizzer verify` will, and make each that
+    fails pass, saying so in its note and the report: a sheet-fix claim that cannot be proven
+    (a quizzer export carries no proof) loses the tag; a program that does not print the same
+    again becomes a recall card of its code. Returns how many cards were changed so."""
+    from quizzer.model import SHEET_FIX_TAG
+    from quizzer.verify import Check, verify_cards
 
     changed = {c.card_id for c in plan.changes if c.action != "unchanged"}
-    checked = [
-        (draft, draft.card(deck.name, card_id))
-        for draft, card_id in zip(deck.drafts, plan.ids, strict=True)
-        if card_id in changed and draft.program is not None
-    ]
-    if not checked:
-        return 0
-    failed = 0
-    for (draft, _card), check in zip(checked, verify_cards([c for _d, c in checked]), strict=True):
-        if check.ok:
-            continue
-        failed += 1
-        code = draft.program or draft.back
-        draft.kind, draft.back = "recall", recall_back(code)
+    drafts = [d for d, i in zip(deck.drafts, plan.ids, strict=True) if i in changed]
+    ids = [i for i in plan.ids if i in changed]
+
+    def failures(which: list[int]) -> list[tuple[int, Check]]:
+        cards = [drafts[n].card(deck.name, ids[n]) for n in which]
+        return [(n, c) for n, c in zip(which, verify_cards(cards), strict=True) if not c.ok]
+
+    failed = failures(list(range(len(drafts))))
+    unproven = [n for n, check in failed if check.sheet is not None and not check.sheet.ok]
+    for n in unproven:
+        draft = drafts[n]
+        draft.sheet_program = draft.sheet_error = draft.sheet_output = None
+        draft.tags = [t for t in draft.tags if t != SHEET_FIX_TAG] + ["unproven"]
+    failed = [f for f in failed if f[0] not in unproven] + failures(unproven)
+    for n, check in failed:
+        draft = drafts[n]
+        why = (check.detail.strip().splitlines() or ["it failed"])[0]
+        draft.kind, draft.back = "recall", draft.program or draft.back
         draft.program = draft.output = draft.match = None
+        draft.sheet_program = draft.sheet_error = draft.sheet_output = None
         draft.normalize = []
-        why = (check.detail.strip().splitlines() or ["its output differs"])[0]
-        draft.note = (
-            f"Its program did not print the same again when checked ({why}), so this card "
-            "asks to recall the code."
-        )
-        source = next(s for s in deck.sources if draft in s.drafts)
-        source.findings.append(
-            Finding("unstable", draft.section, str(source.path), f"{draft.front}: {why}")
-        )
-    return failed
+        draft.tags = [tag for tag in draft.tags if tag != SHEET_FIX_TAG]
+        draft.note = f"Checked as quizzer verify checks it, it failed ({why}); recall the code."
+        _report_finding(deck, draft, "unstable", why)
+    for n in unproven:
+        _report_finding(deck, drafts[n], "unproven", "its sheet-fix claim has no proof to run")
+    if failed:
+        _recall_backs_compile(deck)
+    return len(failed) + len(unproven)
+
+
+def _report_finding(deck: _DeckImport, draft: Draft, kind: str, detail: str) -> None:
+    from quizzer.importers import Finding
+
+    source = next(s for s in deck.sources if any(d is draft for d in s.drafts))
+    source.findings.append(
+        Finding(kind, draft.section, str(source.path), f"{draft.front}: {detail}")
+    )
 
 
 def _import_reviews(deck: _DeckImport, plan: Plan, *, dry_run: bool) -> int:
@@ -185,7 +211,7 @@ def _import_reviews(deck: _DeckImport, plan: Plan, *, dry_run: bool) -> int:
         return 0
     from quizzer import paths
     from quizzer.importers.history import import_reviews, new_reviews
-    from quizzer.session import desired_retention
+    from quizzer.settings import desired_retention
     from quizzer.store import open_store
 
     if dry_run and not paths.database_path().exists():
@@ -221,6 +247,7 @@ def _report(deck: _DeckImport, plan: Plan, reviews: int, dry_run: bool) -> dict[
         "timed_out": [f.to_dict() for f in findings if f.kind == "timeout"],
         "failed": [f.to_dict() for f in findings if f.kind in ("error", "unstable")],
         "skipped": [f.to_dict() for f in findings if f.kind == "skipped"],
+        "unproven": [f.to_dict() for f in findings if f.kind == "unproven"],
         "changes": [c.to_dict() for c in plan.changes if c.action != "unchanged"],
         "dry_run": dry_run,
         "written": not dry_run and bool(plan.texts),
@@ -254,6 +281,7 @@ def _print_report(report: dict[str, object]) -> None:
         ("timed_out", "Examples that timed out"),
         ("failed", "Examples that failed"),
         ("skipped", "Skipped"),
+        ("unproven", "Sheet-fix claims with no proof to run (tagged unproven)"),
     ):
         items = report[key]
         assert isinstance(items, list)

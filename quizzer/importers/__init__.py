@@ -14,12 +14,12 @@ from datetime import datetime
 from pathlib import Path
 
 from quizzer.errors import QuizzerError
-from quizzer.model import Card, Grade, Kind, Match
+from quizzer.model import SHEET_FIX_TAG, Card, Grade, Kind, Match
 
 MIB = 1024 * 1024
 MAX_SOURCE_BYTES = 32 * MIB  # a cheat sheet or an Anki package is far smaller
 EXAMPLE_TIMEOUT = 5.0  # seconds an example of a sheet may run
-SHEET_FIX = "sheet-fix"
+SHEET_FIX = SHEET_FIX_TAG
 _TOP_LEVEL_AWAIT = 0x2000  # ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, without importing ast
 # What changes from run to run in an output, as verify's normalizers name it.
 ADDRESS = re.compile(r"0x[0-9a-fA-F]{4,}")
@@ -52,6 +52,9 @@ class Draft:
     normalize: list[str] = field(default_factory=list)
     note: str | None = None
     source: str | None = None
+    sheet_program: str | None = None  # a sheet-fix card's proof: the sheet's text, runnable
+    sheet_error: str | None = None  # ... the exception it raises
+    sheet_output: str | None = None  # ... or what it really prints
     card_id: str | None = None  # an id the source carries (a note quizzer exported)
     reviews: list[ImportedReview] = field(default_factory=list)
 
@@ -71,6 +74,9 @@ class Draft:
             normalize=tuple(self.normalize),
             note=self.note,
             source=self.source,
+            sheet_program=self.sheet_program,
+            sheet_error=self.sheet_error,
+            sheet_output=self.sheet_output,
         )
 
     def table(self, card_id: str) -> dict[str, object]:
@@ -92,6 +98,9 @@ class Draft:
             "match": self.match,
             "note": self.note,
             "source": self.source,
+            "sheet-program": self.sheet_program,
+            "sheet-error": self.sheet_error,
+            "sheet-output": self.sheet_output,
         }
         table.update(
             {key: without_control(value) for key, value in optional.items() if value is not None}
@@ -211,13 +220,11 @@ def compiles(code: str) -> bool:
     return True
 
 
-def recall_back(code: str) -> str:
-    """A recall card's back for `code`: the code, or, where it does not compile (a signature,
-    an elided fragment), the same lines as comments, since a recall back must compile."""
-    code = code.strip("\n")
-    if compiles(code):
-        return code
-    return "\n".join(f"# {line}" if line.strip() else "#" for line in code.splitlines())
+def as_comments(text: str) -> str:
+    """`text` as Python comment lines: how a recall back keeps code that does not compile (a
+    signature, a fragment, the sheet's mistake), since code in a recall back must compile."""
+    lines = text.strip("\n").splitlines()
+    return "\n".join(f"# {line}" if line.strip() else "#" for line in lines)
 
 
 def load_source(

@@ -31,7 +31,6 @@ from quizzer.importers import (
     normalizers_for,
     read_source_bytes,
     read_source_text,
-    recall_back,
 )
 from quizzer.model import Grade
 
@@ -271,7 +270,7 @@ def _draft(
     back = "\n\n".join(rest) or front
     if re.fullmatch(r"`[^`]+`", back.strip()):  # a field that is one <code>: the code itself
         back = back.strip()[1:-1]
-    return Draft(section, front.strip(), recall_back(back), tags=_clean_tags(tags))
+    return Draft(section, front.strip(), back, tags=_clean_tags(tags))
 
 
 def _quizzer_card(
@@ -310,7 +309,7 @@ def _quizzer_card(
     return Draft(
         section,
         front,
-        back if kind != "recall" else recall_back(back),
+        back,
         kind=kind,
         tags=kept,
         program=program,

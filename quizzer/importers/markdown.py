@@ -33,7 +33,6 @@ from quizzer.importers import (
     has_control,
     normalizers_for,
     read_source_text,
-    recall_back,
 )
 from quizzer.model import Run, Verdict
 
@@ -41,6 +40,7 @@ PYTHON_INFOS = {"", "python", "py", "python3", "py3", "pycon", "doctest", "pyi"}
 OUTPUT_INFOS = {"output", "out", "text", "txt", "console", "plaintext", "stdout", "result"}
 _OUTPUT_LABEL = re.compile(r"^(output|out|prints|result|returns)\s*:?\s*$", re.IGNORECASE)
 _COMMENT_LABEL = re.compile(r"^(output|out|prints|result)\s*:?\s*$", re.IGNORECASE)
+_EXCEPTION_NAME = re.compile(r"[A-Z]\w*")
 _MAX_SHOWN_IN_NOTE = 400  # characters of the sheet's output quoted in a note
 
 
@@ -283,8 +283,8 @@ def _echo_last_expression(code: str) -> str:
 
 def _fragment(section: str, front: str, code: str, text: str) -> Draft:
     """A recall card for a block that is not a whole program (a signature, a fragment)."""
-    back = recall_back(code)
-    note = None if back == code.strip("\n") else "Not runnable Python as the sheet writes it."
+    back = code.strip("\n")
+    note = None if compiles(back) else "Not runnable Python as the sheet writes it."
     return Draft(section, front, back, tags=["fragment"], note=note, source=_source(text, back))
 
 
@@ -344,7 +344,7 @@ def _card_from_run(source: ImportedSource, example: Example, run: Run, timeout: 
     said = _quote_shown(example)
     if run.verdict == Verdict.OK and has_control(run.stdout):
         note = "It prints control characters (colours, cursor moves), which a card cannot hold."
-        return Draft(section, front, recall_back(code), note=note, source=example.text.strip("\n"))
+        return Draft(section, front, code, note=note, source=example.text.strip("\n"))
     if run.verdict == Verdict.OK:
         normalize = normalizers_for(run.stdout)
         if example.shown_error is not None:
@@ -352,7 +352,7 @@ def _card_from_run(source: ImportedSource, example: Example, run: Run, timeout: 
             return _predict_fix(source, example, run, normalize, note, "sheet-claim")
         if not claimed:
             if not run.stdout.strip():
-                draft = Draft(section, front, recall_back(code), source=_source(example.text, code))
+                draft = Draft(section, front, code, source=_source(example.text, code))
                 return draft
             return _predict(example, run.stdout, normalize)
         assert shown is not None
@@ -371,14 +371,11 @@ def _card_from_run(source: ImportedSource, example: Example, run: Run, timeout: 
         note = f"The sheet shows the output {said}; run, it prints {prints}."
         return _predict_fix(source, example, run, normalize, note, "sheet-claim")
     raised = _exception_line(run.stderr)
-    if run.verdict == Verdict.ERROR and example.shown_error is not None:
-        raised_type = raised.split(":", 1)[0].rsplit(".", 1)[-1]
-        if raised_type == example.shown_error:
-            source.confirmed += 1
-            raises = f"Raises {raised}." if raised else None
-            return Draft(
-                section, front, recall_back(code), note=raises, source=_source(example.text, code)
-            )
+    raised_type = raised.split(":", 1)[0].strip().rsplit(".", 1)[-1]
+    if run.verdict == Verdict.ERROR and raised_type == example.shown_error:
+        source.confirmed += 1
+        raises = f"Raises {raised}." if raised else None
+        return Draft(section, front, code, note=raises, source=_source(example.text, code))
     if run.verdict == Verdict.TIMEOUT:
         what = f"does not finish within {timeout:g} s"
         kind = "timeout"
@@ -388,12 +385,33 @@ def _card_from_run(source: ImportedSource, example: Example, run: Run, timeout: 
     else:
         what = f"ends with {run.verdict}"
         kind = "error"
-    tags = [SHEET_FIX] if claimed else ["fragment"]
-    note = f"The sheet shows {said}; run, it {what}." if claimed else f"Run on its own, it {what}."
     source.findings.append(Finding(kind, section, example.where, f"{front}: {what}"))
-    return Draft(
-        section, front, recall_back(code), tags=tags, note=note, source=example.text.strip("\n")
-    )
+    text = example.text.strip("\n")
+    if not claimed:
+        return Draft(
+            section,
+            front,
+            code,
+            tags=["fragment"],
+            note=f"Run on its own, it {what}.",
+            source=_source(text, code),
+        )
+    note = f"The sheet shows {said}; run, it {what}."
+    if run.verdict == Verdict.ERROR and _EXCEPTION_NAME.fullmatch(raised_type):
+        # Proven on every `quizzer verify`: the sheet's example raises, as the note says.
+        return Draft(
+            section,
+            front,
+            code,
+            tags=[SHEET_FIX],
+            note=note,
+            source=text,
+            sheet_program=example.program,
+            sheet_error=raised_type,
+        )
+    # An example that never ends (or is killed) cannot be proven on each verify: the note says
+    # what happened, without the sheet-fix tag, whose claims verify checks by running them.
+    return Draft(section, front, code, tags=["unproven"], note=note, source=text)
 
 
 def _predict(example: Example, output: str, normalize: list[str]) -> Draft:
@@ -424,15 +442,20 @@ def _predict_fix(
         return Draft(
             example.section,
             example.front,
-            recall_back(example.code),
+            example.code.strip("\n"),
             tags=[SHEET_FIX],
             note=note,
             source=example.text.strip("\n"),
+            sheet_program=example.program,
+            sheet_output="",
         )
     draft = _predict(example, run.stdout, normalize)
     draft.tags = [SHEET_FIX]
     draft.note = note
     draft.source = example.text.strip("\n")
+    # The proof verify runs: the sheet's example prints the output the card has, not the shown.
+    draft.sheet_program = draft.program
+    draft.sheet_output = draft.output
     return draft
 
 

@@ -20,7 +20,6 @@ from quizzer.importers import (
     ImportedSource,
     compiles,
     read_source_text,
-    recall_back,
 )
 
 _RULE = re.compile(r"^[\s\-|]*$")  # a line of "--" cells: a table rule between the columns
@@ -117,28 +116,40 @@ def read_sheet(path: Path, *, deck: str | None = None) -> ImportedSource:
 
 
 def _entry(section: str, label: str, code: str) -> Draft:
-    """One entry of the sheet as a recall card, its code made readable Python where only the
-    sheet's layout broke it; code that is wrong as the sheet writes it is flagged."""
+    """One entry of the sheet as a recall card. Where only the sheet's layout broke the code
+    (a body elided as "# ...", a line wrapped after `await`), it is laid out again; where the
+    code is wrong as the sheet writes it, the card is tagged sheet-fix, keeps a repair if one is
+    plain (a capitalised keyword, statements run together on one line), and carries the sheet's
+    text as its proof (it raises SyntaxError)."""
     written = "\n".join(line.rstrip() for line in code.strip("\n").splitlines())
+    laid_out = _unwrapped(_ELIDED.sub("...", written))
+    for candidate in (written, _ELIDED.sub("...", written), laid_out):
+        if compiles(candidate):
+            return Draft(
+                section, label, candidate, source=written if candidate != written else None
+            )
+    problem = _syntax_error(written)
     repaired = _repaired(written)
     if repaired is not None:
-        note = None
-        tags: list[str] = []
-        if repaired != written and _keyword_case_fixed(written, repaired):
-            note = "The sheet capitalises a Python keyword; Python's keywords are lowercase."
-            tags = [SHEET_FIX]
-        elif repaired.count("\n") > written.count("\n"):
-            note = "The sheet writes this on one line; Python needs these lines apart."
-        source = written if repaired != written else None
-        return Draft(section, label, repaired, tags=tags, note=note, source=source)
-    problem = _syntax_error(written)
+        why = (
+            "Python's keywords are lowercase"
+            if _lowercase_keywords(written) != written
+            else "Python needs these statements on lines of their own"
+        )
+        note = f"As the sheet writes it, this is not valid Python ({problem}): {why}."
+        back = repaired
+    else:
+        note = f"As the sheet writes it, this is not valid Python ({problem})."
+        back = written
     return Draft(
         section,
         label,
-        recall_back(written),
+        back,
         tags=[SHEET_FIX],
-        note=f"As the sheet writes it, this is not valid Python ({problem}).",
+        note=note,
         source=written,
+        sheet_program=written,
+        sheet_error="SyntaxError",
     )
 
 
@@ -181,12 +192,6 @@ def _try_on_lines(code: str) -> str:
 def _lowercase_keywords(code: str) -> str:
     pattern = r"\b(" + "|".join(word.capitalize() for word in _KEYWORDS) + r")\b(?=[\s:(])"
     return re.sub(pattern, lambda found: found.group(1).lower(), code)
-
-
-def _keyword_case_fixed(written: str, repaired: str) -> bool:
-    return _lowercase_keywords(written) != written and not compiles(
-        _try_on_lines(_unwrapped(_ELIDED.sub("...", written)))
-    )
 
 
 def _syntax_error(code: str) -> str:
