@@ -374,7 +374,8 @@ def test_anki_text_export_imports_with_decks_and_tags(runner: CliRunner, tmp_pat
         "#separator:tab\n#html:true\n#deck column:1\n#tags column:4\n"
         "Lang::Python\tReverse a list\t<code>xs[::-1]</code>\trev list\n"
         "Lang::Shell\tList files\tls -l<br>in long form\tshell\n"
-        "Lang::Shell\tWhat is a shell?\tThe program that reads your commands\t\n",
+        "Lang::Shell\tWhat is a shell?\tThe program that reads your commands\t\n"
+        "Lang::Shell\t<img src='prompt.png'>\t\t\n",
         encoding="utf-8",
     )
     source = load_source(tsv)
@@ -389,6 +390,7 @@ def test_anki_text_export_imports_with_decks_and_tags(runner: CliRunner, tmp_pat
     # Code that does not compile is kept as comments (code in a recall back must compile).
     assert cards["list-files"]["back"] == "# ls -l\n# in long form"
     assert cards["what-is-a-shell"]["back"] == "The program that reads your commands"  # prose
+    assert [f.kind for f in source.findings] == ["skipped"]  # the note with only an image
 
 
 # -- bad input ------------------------------------------------------------------------------

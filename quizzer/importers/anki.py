@@ -26,6 +26,7 @@ from quizzer.errors import QuizzerError
 from quizzer.importers import (
     MIB,
     Draft,
+    Finding,
     ImportedReview,
     ImportedSource,
     normalizers_for,
@@ -216,6 +217,9 @@ def _read_collection(
             known_ids,
         )
         if draft is None:
+            source.findings.append(
+                Finding("skipped", section, str(path), f"a note ({guid}): no text")
+            )
             continue
         draft.reviews = reviews.get(int(cid), [])
         source.add(draft)
@@ -407,8 +411,12 @@ def read_tsv(
     source = ImportedSource(path, "tsv", name)
     for deck_path, tags, guid, values in parsed:
         parts = deck_path.split("::") if deck_path else [top or name]
-        draft = _draft(_section(parts, top), "", values, tags, guid, parts[0], known_ids or {})
-        if draft is not None:
+        section = _section(parts, top)
+        draft = _draft(section, "", values, tags, guid, parts[0], known_ids or {})
+        if draft is None:
+            what = f"a note ({guid})" if guid else "a note"
+            source.findings.append(Finding("skipped", section, str(path), f"{what}: no text"))
+        else:
             source.add(draft)
     if not source.drafts:
         raise QuizzerError(f"{path}: no notes in this file")

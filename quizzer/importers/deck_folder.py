@@ -201,10 +201,14 @@ def _write_texts(folder: Path, texts: dict[str, str]) -> None:
 
 def _check_loads(trial: Path, final: Path, merged_roots: Sequence[Path]) -> None:
     """Raise unless the deck in `trial` loads, alone and with the decks it is merged with."""
-    load_deck(trial)
+    deck = load_deck(trial)
     others = [root for root in merged_roots if root.exists() and root.resolve() != final.resolve()]
-    if others:
-        load_decks([*others, trial])
+    try:
+        loaded = load_decks(others) if others else []
+    except QuizzerError:
+        return  # another deck of the user's does not load: its commands say why, not this one
+    if any(other.name == deck.name for other in loaded):
+        load_decks([*others, trial])  # merged by name: ids and sections must not clash
 
 
 def _existing_deck(folder: Path, deck: str) -> Deck | None:

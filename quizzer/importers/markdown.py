@@ -315,8 +315,13 @@ def run_examples(
             if progress:
                 progress()
 
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        runs = list(pool.map(run, examples))
+    pool = ThreadPoolExecutor(max_workers=workers)
+    try:
+        futures = [pool.submit(run, example) for example in examples]
+        runs = [future.result() for future in futures]
+    finally:
+        # On Ctrl-C the examples not started yet are dropped, not run to the end.
+        pool.shutdown(wait=True, cancel_futures=True)
     made: list[tuple[int, Draft]] = []
     for example, result in zip(examples, runs, strict=True):
         draft = _card_from_run(source, example, result, timeout)
