@@ -8,7 +8,9 @@ answered so the collection has a revlog), exported in both its current and legac
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
+import sys
 import tomllib
 import zipfile
 from collections.abc import Iterator
@@ -455,3 +457,42 @@ def test_examples_run_in_parallel_and_an_endless_one_only_costs_its_timeout(
     run_examples(source, timeout=2.0)
     endless = next(d for d in source.drafts if d.front == "Loop for ever")
     assert "within 2 s" in (endless.note or "")
+
+
+# -- in a real terminal ---------------------------------------------------------------------
+
+
+@pytest.mark.terminal
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
+def test_a_terminal_shows_a_progress_bar_and_ctrl_c_leaves_no_deck(
+    tmp_path: Path, home: Path
+) -> None:
+    from test_terminal import Terminal
+
+    slow = tmp_path / "slow.md"
+    slow.write_text(
+        "# Slow\n\n## Waiting\n\nSleep, then print:\n\n```python\nimport time\n"
+        "time.sleep(2)\nprint('slept')\n# slept\n```\n\nLoop for ever:\n\n```python\n"
+        "while True:\n    pass\n```\n",
+        encoding="utf-8",
+    )
+    env = ["env", f"{paths.HOME_ENV}={home}", "TERM=xterm-256color"]
+    command = [*env, sys.executable, "-m", "quizzer", "import", str(slow)]
+    terminal = Terminal(command, tmp_path)
+    try:
+        terminal.wait_for("Running the examples")
+        terminal.press("C-c")
+        screen = terminal.wait_for("EXIT=")
+        assert "Interrupted." in screen and "EXIT=130" in screen
+        assert "Traceback" not in screen
+    finally:
+        terminal.close()
+    assert not (home / "decks").exists() or not any((home / "decks").iterdir())
+
+    terminal = Terminal([*env, sys.executable, "-m", "quizzer", "import", str(slow)], tmp_path)
+    try:
+        screen = terminal.wait_for("EXIT=", timeout=60)
+        assert "Imported deck 'Slow': 2 cards in 1 section (1 recall, 1 predict)" in screen
+        assert "EXIT=0" in screen
+    finally:
+        terminal.close()

@@ -264,10 +264,9 @@ def _print_report(report: dict[str, object]) -> None:
     assert isinstance(kinds, dict)
     by_kind = ", ".join(f"{count} {kind}" for kind, count in kinds.items() if count)
     verb = "Would import" if report["dry_run"] else "Imported"
-    echo(
-        f"{verb} deck {report['deck']!r}: {report['cards']} cards in {report['sections']} "
-        f"sections ({by_kind}) -> {report['folder']}"
-    )
+    cards = _counted(report["cards"], "card")
+    sections = _counted(report["sections"], "section")
+    echo(f"{verb} deck {report['deck']!r}: {cards} in {sections} ({by_kind}) -> {report['folder']}")
     echo(
         f"  {report['added']} added, {report['updated']} updated, {report['unchanged']} "
         f"unchanged, {report['kept']} kept from before; {report['reviews']} reviews imported"
@@ -295,3 +294,7 @@ def _print_report(report: dict[str, object]) -> None:
         echo("  Changes (dry run, nothing written):")
         for change in changes:
             echo(f"    {change['action']}: {change['section']} / {change['id']}")
+
+
+def _counted(number: object, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
