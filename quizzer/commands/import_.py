@@ -62,9 +62,12 @@ class _DeckImport:
 @click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
 @json_option
 def import_(
-    sources: tuple[Path, ...], deck_name: str | None, into: Path | None, dry_run: bool,
+    sources: tuple[Path, ...],
+    deck_name: str | None,
+    into: Path | None,
+    dry_run: bool,
     as_json: bool,
-) -> None:  # fmt: skip
+) -> None:
     """Import cheat sheets or Anki decks as verified decks.
 
     SOURCE is a markdown sheet (.md), an HTML-flavoured sheet (.txt, .html), an Anki package

@@ -299,12 +299,12 @@ def _quizzer_card(
         program = html_to_text(program_html)
         if "{{answer}}" in program:
             kind = "write"
-    front = _from_text_html(front_html)
+    front = html_to_text(front_html)
     back = html_to_text(values.get("Back", ""))
     output = html_to_text(values.get("Output", "")) or None
     if output is None and kind in ("write", "predict"):
         output = back  # left out of the note where it is the back itself
-    note = _from_text_html(values.get("Note", "")) or None
+    note = html_to_text(values.get("Note", "")) or None
     source = html_to_text(values.get("Source", "")) or None
     # The export adds the section as the last tag, unless a tag of the card already is it.
     kept = _clean_tags(tags)
@@ -337,11 +337,6 @@ def _split_back(values: dict[str, str]) -> dict[str, str]:
         if heading in _BACK_HEADINGS:
             fields[_BACK_HEADINGS[heading]] = body
     return fields
-
-
-def _from_text_html(html: str) -> str:
-    """Deck prose back from `text_html`: line breaks, `backticks` for <code>."""
-    return html_to_text(html)
 
 
 def _card_id(guid: str, deck: str, front: str, known_ids: KnownIds) -> str | None:

@@ -81,7 +81,7 @@ def plan_import(deck: str, sections: dict[str, str], drafts: Sequence[Draft], fo
     refuse_builtin(folder)
     existing = _existing_deck(folder, deck)
     old_tables = _old_tables(existing)
-    ids = assign_ids(drafts, existing)
+    ids = assign_ids(drafts)
     plan = Plan(deck, folder, existing is None, ids, [], 0)
     files = {s.name: s.path for s in existing.sections if s.path} if existing else {}
     texts: dict[str, str] = {}
@@ -126,11 +126,9 @@ def plan_import(deck: str, sections: dict[str, str], drafts: Sequence[Draft], fo
     return plan
 
 
-def assign_ids(drafts: Sequence[Draft], existing: Deck | None = None) -> list[str]:
-    """Each draft's id: the one it carries, else a slug of its front; made unique in order.
-
-    A card of the folder with the same front in the same section keeps its id, so a second
-    import finds the cards of the first.
+def assign_ids(drafts: Sequence[Draft]) -> list[str]:
+    """Each draft's id: the one it carries, else a slug of its front; made unique in sheet
+    order ("-2", "-3"...), so a second import of the same source finds the cards of the first.
     """
     ids: list[str] = []
     taken: set[str] = set()
