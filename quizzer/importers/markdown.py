@@ -14,9 +14,10 @@ import ast
 import doctest
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from quizzer import sandbox
 from quizzer.errors import QuizzerError
@@ -35,6 +36,9 @@ from quizzer.importers import (
     read_source_text,
 )
 from quizzer.model import Run, Verdict
+
+if TYPE_CHECKING:
+    from markdown_it.token import Token
 
 PYTHON_INFOS = {"", "python", "py", "python3", "py3", "pycon", "doctest", "pyi"}
 OUTPUT_INFOS = {"output", "out", "text", "txt", "console", "plaintext", "stdout", "result"}
@@ -81,6 +85,7 @@ def read_markdown(path: Path, *, deck: str | None = None) -> ImportedSource:
         elif token.type in ("fence", "code_block"):
             if skip_next:  # the output block of the example before
                 skip_next = False
+                prose = []  # an "Output:" line before it is no card's front
                 continue
             line = (token.map[0] + 1) if token.map else 1
             where = f"{path}:{line}"
@@ -103,7 +108,7 @@ def _is_doctest(lines: list[str], span: list[int]) -> bool:
     return lines[span[0]].lstrip().startswith(">>> ")
 
 
-def _closing(tokens: list, position: int) -> int:  # type: ignore[type-arg]
+def _closing(tokens: Sequence[Token], position: int) -> int:
     """The index of the token that closes the one opened at `position`."""
     depth = 0
     for index in range(position, len(tokens)):
@@ -124,7 +129,7 @@ def _front(prose: list[str], section: str) -> str:
     return text or f"{section}: what does this do?"
 
 
-def _output_block_after(tokens: list, position: int) -> str | None:  # type: ignore[type-arg]
+def _output_block_after(tokens: Sequence[Token], position: int) -> str | None:
     """The output shown right after the code block at `position`: a block marked as output,
     or any plain block after a paragraph "Output:"."""
     following = tokens[position + 1 : position + 5]
