@@ -88,7 +88,7 @@ def import_(
     default_roots = deck_roots(None) if into is None else []
     known = _known_ids(default_roots)
     decks: dict[str, _DeckImport] = {}
-    for path in sources:
+    for path in dict.fromkeys(path.resolve() for path in sources):  # each file once
         source = load_source(path, deck=deck_name, known_ids=known)
         decks.setdefault(source.deck, _DeckImport(source.deck)).sources.append(source)
     if any(source.examples for deck in decks.values() for source in deck.sources):
