@@ -24,7 +24,7 @@ from quizzer.model import Card, Grade
 from quizzer.prompts import Command, GradeOption, Judgement, Position, Prompts
 from quizzer.schedule import Clock, Scheduler, utc_now
 from quizzer.settings import DEFAULT_LEARN_AHEAD_MINUTES
-from quizzer.store import Key, StaleRecord, StorageError, Store
+from quizzer.store import Key, Record, StaleRecord, StorageError, Store
 
 DEFAULT_NEW_PER_DAY = 20
 DEFAULT_LEARN_AHEAD = timedelta(minutes=DEFAULT_LEARN_AHEAD_MINUTES)
@@ -169,10 +169,16 @@ class StudySession:
         dues = [
             (record.state.due, card)
             for key, card in self._returning.items()
-            if key not in waiting and (record := self.book.get(key)) is not None
+            if key not in waiting and (record := self._learning(key)) is not None
         ]
         due, card = min(dues, key=lambda pair: pair[0], default=(None, None))
         return card if due is not None and due <= until else None
+
+    def _learning(self, key: Key) -> Record | None:
+        """The card's record while it is in learning or relearning: only those come back within
+        a session, as in Anki; a card in review waits for its day, whatever the learn-ahead."""
+        record = self.book.get(key)
+        return record if record is not None and record.state.phase in LEARNING_PHASES else None
 
     def _take(self, card: Card) -> None:
         """`card` was graded: it leaves the queue, and may come back when it falls due."""
@@ -186,7 +192,7 @@ class StudySession:
         """The cards still to show, as far as known at `now` (learning ones within the limit)."""
         cards = [*self._again, *(card for card in self._pending if card not in self._again)]
         for key, card in self._returning.items():
-            record = self.book.get(key)
+            record = self._learning(key)
             if card in cards or record is None:
                 continue
             if record.state.due <= now + self.learn_ahead:

@@ -583,3 +583,27 @@ def test_undo_of_a_card_that_came_back_shows_it_again(tmp_path: Path, store: Sto
     assert store.review_count() == 2
     again = SCHEDULER.review(None, Grade.AGAIN, clock.now)
     assert stored(store, ("pets", "a")).state == SCHEDULER.review(again, Grade.EASY, clock.now)
+
+
+def test_a_card_graded_into_review_does_not_come_back_even_within_a_day_of_learn_ahead(
+    tmp_path: Path, store: Store
+) -> None:
+    # Anki learns ahead only cards in learning: a card that reached the review phase waits for
+    # its day, even when its interval (a day after a lapse) is within the learn-ahead limit.
+    cards = recall_cards(tmp_path, "a")
+    clock = FakeClock(step=timedelta(seconds=1))
+    ui, summary = study(
+        cards,
+        store,
+        *(ENTER, Grade.AGAIN),
+        *(ENTER, Grade.AGAIN),
+        *(ENTER, Grade.AGAIN),
+        *(ENTER, Grade.EASY),  # into review, a day away
+        clock=clock,
+        learn_ahead=timedelta(days=1),
+    )
+    record = stored(store, ("pets", "a"))
+    assert record.state.phase == Phase.REVIEW
+    assert record.state.due - clock.now < timedelta(days=1)  # within the limit, yet not shown
+    assert ui.shown_ids == ["a"] * 4
+    assert summary.left == 0 and not summary.stopped
