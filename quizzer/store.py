@@ -164,14 +164,18 @@ class Store:
         ).fetchone()
         return _record_from_row(row) if row else None
 
-    def introduced_since(self, decks: Collection[str], since: datetime) -> int:
-        """How many cards of `decks` were first reviewed at or after `since`."""
+    def introduced_since(
+        self, decks: Collection[str], since: datetime, until: datetime | None = None
+    ) -> int:
+        """How many cards of `decks` were first reviewed at or after `since` (and before
+        `until`: a clock that was once set ahead leaves cards introduced in the future)."""
         if not decks:
             return 0
+        end = until.timestamp() if until is not None else float("inf")
         count: int = self._db.execute(
-            f"SELECT COUNT(*) FROM card_state WHERE introduced >= ?"
+            f"SELECT COUNT(*) FROM card_state WHERE introduced >= ? AND introduced < ?"
             f" AND deck IN ({','.join('?' * len(decks))})",
-            (since.timestamp(), *decks),
+            (since.timestamp(), end, *decks),
         ).fetchone()[0]
         return count
 

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from quizzer.due import LEARNING_PHASES, due_queue, start_of_day
+from quizzer.due import LEARNING_PHASES, day_after, due_queue, start_of_day
 from quizzer.grading import Gradebook
 from quizzer.judge import judge_answer, runs_answers
 from quizzer.model import Card, Grade
@@ -104,7 +104,8 @@ class StudySession:
         self._book = Gradebook(self.store, self.scheduler, (card.key for card in self.cards))
         records = self.book.records
         # The new-card limit is per day across the decks, whichever section was studied.
-        introduced = self.store.introduced_since(decks, start_of_day(started))
+        today = start_of_day(started)
+        introduced = self.store.introduced_since(decks, today, day_after(today, 1))
         self._pending = deque(
             due_queue(
                 self.cards,

@@ -607,3 +607,15 @@ def test_a_card_graded_into_review_does_not_come_back_even_within_a_day_of_learn
     assert record.state.due - clock.now < timedelta(days=1)  # within the limit, yet not shown
     assert ui.shown_ids == ["a"] * 4
     assert summary.left == 0 and not summary.stopped
+
+
+def test_cards_introduced_in_the_future_do_not_use_up_todays_new_cards(
+    tmp_path: Path, store: Store
+) -> None:
+    # The clock was set a month ahead for a session, then put right: the cards seen "then"
+    # belong to that day, not to today, so today's new cards still come.
+    cards = recall_cards(tmp_path, "a", "b", "c", "d")
+    ahead = FakeClock(FakeClock().now + timedelta(days=30))
+    study(cards, store, *[ENTER] * 4, clock=ahead, new_per_day=2)
+    ui, _ = study(cards, store, *[ENTER] * 4, clock=FakeClock(), new_per_day=2)
+    assert ui.shown_ids == ["c", "d"]
