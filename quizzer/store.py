@@ -184,18 +184,23 @@ class Store:
         count: int = self._db.execute("SELECT COUNT(*) FROM review").fetchone()[0]
         return count
 
-    def card_counts(self, decks: Collection[str], since: datetime) -> dict[Key, CardCounts]:
-        """Per card of `decks`: reviews in all, and its mature reviews since `since`."""
+    def card_counts(
+        self, decks: Collection[str], since: datetime, until: datetime | None = None
+    ) -> dict[Key, CardCounts]:
+        """Per card of `decks`: reviews in all, and its mature reviews from `since` to `until`
+        (a clock once set ahead leaves reviews dated in the future)."""
         if not decks:
             return {}
         marks = ",".join("?" * len(decks))
+        window = "reviewed_at >= ? AND reviewed_at <= ?"
+        bounds = (since.timestamp(), until.timestamp() if until is not None else float("inf"))
         rows = self._db.execute(
             f"SELECT deck, card_id, COUNT(*),"
-            f" COUNT(CASE WHEN reviewed_at >= ? AND phase_before = {int(Phase.REVIEW)} THEN 1 END),"
-            f" COUNT(CASE WHEN reviewed_at >= ? AND phase_before = {int(Phase.REVIEW)}"
+            f" COUNT(CASE WHEN {window} AND phase_before = {int(Phase.REVIEW)} THEN 1 END),"
+            f" COUNT(CASE WHEN {window} AND phase_before = {int(Phase.REVIEW)}"
             f"     AND grade > {int(Grade.AGAIN)} THEN 1 END)"
             f" FROM review WHERE deck IN ({marks}) GROUP BY deck, card_id",
-            (since.timestamp(), since.timestamp(), *decks),
+            (*bounds, *bounds, *decks),
         )
         return {(row[0], row[1]): CardCounts(row[2], row[3], row[4]) for row in rows}
 

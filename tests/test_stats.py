@@ -227,3 +227,22 @@ def test_stats_json_keeps_its_keys_and_adds_the_series(
     assert sum(week["reviews"] for week in weeks) == 8 * 5  # the first review was of a new card
     forgotten = [week for week in weeks if week["retention"] == 0.0]
     assert len(forgotten) == 1 and forgotten[0]["reviews"] == 8
+
+
+def test_reviews_in_the_future_do_not_count_in_the_last_30_days(tmp_path: Path) -> None:
+    # A clock once set ahead left a review dated next week: retention over the last 30 days,
+    # like the weekly chart, counts what happened up to now.
+    cards = cards_of(tmp_path / "deck", "a")
+    with open_store(tmp_path / "reviews.sqlite3") as store:
+        review = CardState(Phase.REVIEW, None, 10.0, 5.0, NOW, NOW - timedelta(days=10))
+        store.record_review(("pets", "a"), None, review, Grade.EASY, NOW - timedelta(days=10))
+        for when, grade in (
+            (NOW - timedelta(days=1), Grade.GOOD),
+            (NOW + timedelta(days=7), Grade.AGAIN),
+        ):
+            before = store.record(("pets", "a"))
+            store.record_review(("pets", "a"), before, review, grade, when)
+        stats = study_stats(cards, store, NOW)
+    assert stats.total.retention == 1.0
+    assert stats.total.reviews == 3  # "in all" still counts every review
+    assert sum(week.reviews for week in stats.retention_by_week) == 1
