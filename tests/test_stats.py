@@ -246,3 +246,14 @@ def test_reviews_in_the_future_do_not_count_in_the_last_30_days(tmp_path: Path) 
     assert stats.total.retention == 1.0
     assert stats.total.reviews == 3  # "in all" still counts every review
     assert sum(week.reviews for week in stats.retention_by_week) == 1
+
+
+def test_stats_at_40_columns_keep_the_section_column(reviewed_home: Path, home: Path) -> None:
+    output = stats_output(reviewed_home, home, COLUMNS="40")
+    lines = output.splitlines()
+    assert [line for line in lines if len(line) > 40] == []
+    header = next(line for line in lines if line.lstrip().startswith(("section", "new")))
+    # The totals above the table give learning and later; the table keeps what fits.
+    assert header.split() == ["section", "new", "review", "due", "retention"]
+    assert any(line.startswith("Semaphores,") for line in lines)
+    assert any(line.startswith("Async") for line in lines)

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 CARD_WIDTH = 100  # columns: a card wider than this is hard to read on a wide terminal
 HANGING = 2  # extra indent of the continuation of a wrapped code line
 WIDE_STATS = 72  # columns from which the stats table has room for the count of reviews
+MIN_NAME_WIDTH = 14  # columns a section (or deck) name keeps in the stats table
 
 _console: Console | None = None
 _error_console: Console | None = None
@@ -203,6 +204,13 @@ def _sections_table(report: Stats, width: int) -> Table:
     headers = ["new", "learning", "review", "due", "later", "reviews", "retention"]
     if width < WIDE_STATS:
         headers.remove("reviews")
+    # Below that, the columns the lines above the table also give way, least needed first,
+    # so that the section column keeps room for its header and its names.
+    for header in ("later", "learning", "review"):
+        names = (2 if several_decks else 1) * MIN_NAME_WIDTH
+        if width - sum(len(h) + 1 for h in headers) >= names:
+            break
+        headers.remove(header)
     # Numbers never wrap nor shrink their headers; a long section name wraps instead.
     table = Table(box=None, header_style="bold", pad_edge=False, collapse_padding=True)
     table.add_column("section", overflow="fold")
