@@ -7,12 +7,13 @@ section called "Queues [advanced]" shows as written.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.cells import cell_len
 from rich.console import COLOR_SYSTEMS, Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.measure import Measurement
 from rich.panel import Panel
+from rich.rule import Rule
 from rich.style import Style
 from rich.syntax import Syntax
 from rich.table import Table
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
     from quizzer.stats import Stats
     from quizzer.verify import Check
 
+_TITLE_FRAME = 6  # columns a panel's top border takes around its title: "╭─ " and " ─╮"
+_RULE_FRAME = 4  # columns a rule needs beside its title
 CARD_WIDTH = 100  # columns: a card wider than this is hard to read on a wide terminal
 HANGING = 2  # extra indent of the continuation of a wrapped code line
 WIDE_STATS = 72  # columns from which the stats table has room for the count of reviews
@@ -89,7 +92,7 @@ class Code:
         return Measurement(min(widest, 20), widest).with_maximum(options.max_width)
 
 
-def card_panel(card: Card, *, answer: bool = True) -> Panel:
+def card_panel(card: Card, *, answer: bool = True) -> CardPanel:
     """A card with its front, and (when `answer`) its back, program, output and note.
 
     Print it with `width=card_width(console)`, so a wide terminal does not stretch it."""
@@ -104,17 +107,53 @@ def card_panel(card: Card, *, answer: bool = True) -> Panel:
             parts += [Text("\nNote", style="yellow bold"), Text(card.note)]
         if card.source and card.source.strip() != card.back.strip():
             parts += [Text("\nThe sheet writes", style="dim bold"), code(card.source)]
-    return Panel(
-        Group(*parts),
-        title=card_title(card),
-        subtitle=Text(str(card.kind)),
-        title_align="left",
-    )
+    return CardPanel(card, parts)
 
 
 def card_title(card: Card) -> Text:
     """'deck · section · id', as plain text."""
     return Text(f"{card.deck} · {card.section} · {card.id}")
+
+
+class CardPanel:
+    """A card's panel: `parts` framed, titled 'deck · section · id' and subtitled its kind.
+
+    A title the top border cannot hold whole goes inside the panel, wrapped, instead of being
+    cut (rich crops it), so the card id always shows.
+    """
+
+    def __init__(self, card: Card, parts: Sequence[RenderableType], **panel: Any) -> None:
+        self.card = card
+        self.parts = list(parts)
+        self.panel = panel
+
+    def __rich_console__(self, out: Console, options: ConsoleOptions) -> RenderResult:
+        title = card_title(self.card)
+        fits = title.cell_len + _TITLE_FRAME <= options.max_width
+        parts = self.parts if fits else [Text(title.plain, style="dim"), *self.parts]
+        yield Panel(
+            Group(*parts),
+            title=title if fits else None,
+            subtitle=Text(str(self.card.kind)),
+            title_align="left",
+            **self.panel,
+        )
+
+
+def progress_rule(text: str) -> RenderableType:
+    """`text` on a rule, or, where the width cannot hold it whole, as dim wrapped text."""
+    return _ProgressRule(text)
+
+
+class _ProgressRule:
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __rich_console__(self, out: Console, options: ConsoleOptions) -> RenderResult:
+        if cell_len(self.text) + _RULE_FRAME <= options.max_width:
+            yield Rule(Text(self.text, style="dim"), align="left", style="dim")
+        else:
+            yield Text(self.text, style="dim")
 
 
 def card_rows(cards: Sequence[Card], out: Console) -> str:
