@@ -297,3 +297,18 @@ def test_unsandboxed_programs_are_warned_about_once(
     assert warnings == [
         "warning: card programs are not sandboxed (turned off by QUIZZER_SANDBOX=none)"
     ]
+
+
+def test_every_summary_line_fits_in_60_columns(runner: CliRunner, deck: Path) -> None:
+    # Quitting at once: nothing graded, nothing scheduled yet.
+    result = runner.invoke(cli, ["study", "--deck", str(deck)], input="q\n")
+    assert result.exit_code == 0
+    tail = result.stdout.splitlines()[-3:]
+    assert any("next session" in line for line in tail), tail
+    assert all(len(line) <= 60 for line in tail), tail
+
+
+def test_stats_say_1_review_not_1_reviews(runner: CliRunner, deck: Path) -> None:
+    runner.invoke(cli, ["study", "--deck", str(deck), "--limit", "1"], input="\n\n\n")
+    result = runner.invoke(cli, ["stats", "--deck", str(deck)])
+    assert "1 review in all." in result.stdout, result.stdout

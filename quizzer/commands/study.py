@@ -145,7 +145,7 @@ def summary_lines(summary: StudySummary, now: datetime) -> list[str]:
     else:
         lines.append("Nothing to study now.")
     if summary.next_due is None:
-        lines.append("No card is scheduled yet: new cards come at the next session.")
+        lines.append("No card is scheduled yet: new ones come next session.")
     else:
         lines.append(f"The next card is due {describe_due(summary.next_due, now)}.")
     return lines

@@ -208,7 +208,8 @@ def stats_report(report: Stats, width: int) -> Group:
     parts: list[RenderableType] = [
         Text(
             f"{total.cards} cards: {total.new} new, {total.learning} learning, "
-            f"{total.review} in review. {report.review_rows} reviews in all."
+            f"{total.review} in review. {report.review_rows} "
+            f"review{'s' * (report.review_rows != 1)} in all."
         ),
         Text(
             f"Due now: {total.due} ({total.due_review} review, {total.due_learning} learning);"
