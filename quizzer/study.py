@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from quizzer.due import LEARNING_PHASES, day_after, due_queue, start_of_day
+from quizzer.due import LEARNING_PHASES, Today, day_after, due_queue, start_of_day
 from quizzer.grading import Gradebook
 from quizzer.judge import judge_answer, runs_answers
 from quizzer.model import Card, Grade
@@ -250,12 +250,17 @@ class StudySession:
 
     def _position(self, card: Card, now: datetime) -> Position:
         waiting = [other for other in self._waiting(now) if other != card]
-        due = sum(1 for other in waiting if self.book.get(other.key) is not None)
+        # "Due" as stats counts it (quizzer.due); a learning card learnt ahead is not due yet.
+        today = Today.at(now)
+        records = [self.book.get(other.key) for other in waiting]
+        due = sum(1 for record in records if record is not None and today.is_due(record.state))
+        new = sum(1 for record in records if record is None)
         return Position(
             number=len(self._done) + 1,
             total=len(self._done) + 1 + len(waiting),
             due_left=due,
-            new_left=len(waiting) - due,
+            new_left=new,
+            learning_left=len(waiting) - due - new,
         )
 
     def _next_due(self) -> datetime | None:

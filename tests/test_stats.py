@@ -257,3 +257,24 @@ def test_stats_at_40_columns_keep_the_section_column(reviewed_home: Path, home: 
     assert header.split() == ["section", "new", "review", "due", "retention"]
     assert any(line.startswith("Semaphores,") for line in lines)
     assert any(line.startswith("Async") for line in lines)
+
+
+def test_study_does_not_count_a_learning_card_due_later_as_due(tmp_path: Path) -> None:
+    # A learning card due in ten minutes is within study's learn-ahead (it will be shown this
+    # session), but it is not due now: stats says "later today", so study's header must not
+    # call it due either.
+    cards = cards_of(tmp_path / "deck", "r-old", "l-soon", "n1")
+    with open_store(tmp_path / "reviews.sqlite3") as store:
+        put(store, "r-old", Phase.REVIEW, NOW - timedelta(days=2))
+        put(store, "l-soon", Phase.LEARNING, NOW + timedelta(minutes=10))
+        ui = FakeUI([Command.QUIT])
+        StudySession(
+            cards, store, Scheduler(), ui, clock=FakeClock(NOW), learn_ahead=timedelta(minutes=20)
+        ).run()
+        stats = study_stats(cards, store, NOW).total
+    first, position = ui.shown[0]
+    assert first.id == "r-old"
+    assert position.due_left + 1 == stats.due == 1
+    assert position.learning_left == stats.learning_later == 1
+    assert position.new_left == 1 and position.total == 3
+    assert position.describe() == "card 1 of 3 · 0 due, 1 new and 1 learning after this"
