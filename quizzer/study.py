@@ -40,6 +40,7 @@ class StudySummary:
     next_due: datetime | None  # the earliest due time among the session's cards, after it
     stopped: bool  # ended by the user before the queue ran out
     left: int  # cards that were still waiting
+    error: str | None = None  # why a grade could not be saved, which ended the session
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -49,6 +50,7 @@ class StudySummary:
             "next_due": self.next_due.isoformat() if self.next_due else None,
             "stopped": self.stopped,
             "left": self.left,
+            "error": self.error,
         }
 
 
@@ -124,6 +126,7 @@ class StudySession:
                 if card.key in records and records[card.key].state.phase in LEARNING_PHASES
             }
         stopped = False
+        error: str | None = None
         try:
             while (card := self._next_card()) is not None:
                 step = self._study(card)
@@ -138,10 +141,10 @@ class StudySession:
                 self._done.append(step)
         except KeyboardInterrupt:
             stopped = True
-        except StorageError as error:  # another quizzer holds it, the disk is full...
+        except StorageError as problem:  # another quizzer holds it, the disk is full...
             # Every grade before this one is saved; end with the summary, not a lost session.
-            self.ui.notice(f"{error} (the grade of the card on screen was not saved)")
-            stopped = True
+            self.ui.notice(f"{problem} (the grade of the card on screen was not saved)")
+            stopped, error = True, str(problem)
         left = len(self._waiting(self.clock()))
         return StudySummary(
             reviewed=len(self._done),
@@ -150,6 +153,7 @@ class StudySession:
             next_due=self._next_due(),
             stopped=stopped and left > 0,
             left=left,
+            error=error,
         )
 
     def _next_card(self) -> Card | None:

@@ -312,3 +312,39 @@ def test_stats_say_1_review_not_1_reviews(runner: CliRunner, deck: Path) -> None
     runner.invoke(cli, ["study", "--deck", str(deck), "--limit", "1"], input="\n\n\n")
     result = runner.invoke(cli, ["stats", "--deck", str(deck)])
     assert "1 review in all." in result.stdout, result.stdout
+
+
+def test_a_grade_lost_to_a_locked_database_ends_with_the_summary_and_exit_1(
+    runner: CliRunner, deck: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import quizzer.store as store_module
+    from quizzer.ui.plain import PlainPrompts
+
+    monkeypatch.setattr(store_module, "BUSY_TIMEOUT_MS", 200)
+    lockers: list[sqlite3.Connection] = []
+    reveal = PlainPrompts.wait_reveal
+
+    def reveal_while_another_quizzer_writes(self: PlainPrompts) -> object:
+        # Another quizzer takes the write lock while this one shows its card.
+        other = sqlite3.connect(paths.database_path(), isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        lockers.append(other)
+        return reveal(self)
+
+    monkeypatch.setattr(PlainPrompts, "wait_reveal", reveal_while_another_quizzer_writes)
+    command = ["study", "--deck", str(deck), "--section", "words"]
+    try:
+        result = runner.invoke(cli, command, input="\n\n")
+        for other in lockers:
+            other.execute("ROLLBACK")
+        as_json = runner.invoke(cli, [*command, "--json"], input="\n\n")
+    finally:
+        for other in lockers:
+            other.close()
+    # A script must not take a session whose grade was not saved for a good one.
+    assert result.exit_code == 1, result.output
+    assert "was not saved" in result.stdout and "Reviewed 0 cards" in result.stdout
+    assert as_json.exit_code == 1, as_json.output
+    data = json.loads(as_json.stdout)
+    assert data["stopped"] is True and "another quizzer" in data["error"]
+    assert reviews() == []

@@ -104,9 +104,11 @@ def study(
         summary = session.run()
     if as_json:
         echo_json(summary.to_dict())
-        return
-    for line in summary_lines(summary, utc_now()):
-        click.echo(line)
+    else:
+        for line in summary_lines(summary, utc_now()):
+            click.echo(line)
+    if summary.error is not None:  # a grade was not saved: not a session a script can trust
+        raise SystemExit(1)
 
 
 @click.command()
