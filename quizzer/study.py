@@ -17,7 +17,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from quizzer.due import LEARNING_PHASES, Today, day_after, due_queue, start_of_day
+from quizzer.due import (
+    LEARNING_PHASES,
+    Today,
+    day_after,
+    due_queue,
+    shown_from,
+    start_of_day,
+)
 from quizzer.grading import Gradebook
 from quizzer.judge import judge_answer, runs_answers
 from quizzer.model import Card, Grade
@@ -37,7 +44,7 @@ class StudySummary:
     reviewed: int
     right: int  # graded better than Again
     seconds: float
-    next_due: datetime | None  # the earliest due time among the session's cards, after it
+    next_due: datetime | None  # when the first of the session's cards is due again (due.shown_from)
     stopped: bool  # ended by the user before the queue ran out
     left: int  # cards that were still waiting
     error: str | None = None  # why a grade could not be saved, which ended the session
@@ -268,8 +275,10 @@ class StudySession:
         )
 
     def _next_due(self) -> datetime | None:
+        """When the next of the cards falls due, as study counts it (a review card is due
+        from the start of its day)."""
         dues = [
-            record.state.due
+            shown_from(record.state)
             for card in self.cards
             if (record := self.book.get(card.key)) is not None
         ]

@@ -16,7 +16,7 @@ from quizzer.deck import load_deck
 from quizzer.due import due_queue, start_of_day
 from quizzer.grading import record_grade
 from quizzer.judge import judge_answer
-from quizzer.model import Card, Grade, Phase
+from quizzer.model import Card, CardState, Grade, Phase
 from quizzer.prompts import Command
 from quizzer.schedule import Scheduler
 from quizzer.store import Key, Record, Store, open_store
@@ -243,8 +243,9 @@ def test_a_card_removed_from_its_deck_is_hidden_but_its_rows_are_kept(
     assert ui.shown_ids == ["kept"]
     assert store.record(("pets", "removed")) is not None
     assert store.review_count() == 3
-    # The next due time speaks of the cards studied, not of the removed one.
-    assert summary.next_due == stored(store, ("pets", "kept")).state.due
+    # The next due time speaks of the cards studied, not of the removed one: a card in review
+    # is due from the start of its study day.
+    assert summary.next_due == start_of_day(stored(store, ("pets", "kept")).state.due)
 
 
 def test_a_changed_card_keeps_its_history(tmp_path: Path, store: Store) -> None:
@@ -484,8 +485,9 @@ def test_an_again_card_comes_back_within_the_session_until_it_graduates(
     assert ui.shown_ids == ["a", "b", "a", "a"]
     assert stored(store, ("pets", "a")).state.phase == Phase.REVIEW
     assert summary.reviewed == 4 and summary.left == 0 and not summary.stopped
-    # The summary says when the next card is due: days away, past the learn-ahead limit.
-    assert summary.next_due == min(stored(store, ("pets", i)).state.due for i in "ab")
+    # The summary says when the next card is due: days away, past the learn-ahead limit (a
+    # card in review is due from the start of its study day).
+    assert summary.next_due == min(start_of_day(stored(store, ("pets", i)).state.due) for i in "ab")
     assert summary.next_due - clock.now > LEARN_AHEAD
 
 
@@ -619,3 +621,25 @@ def test_cards_introduced_in_the_future_do_not_use_up_todays_new_cards(
     study(cards, store, *[ENTER] * 4, clock=ahead, new_per_day=2)
     ui, _ = study(cards, store, *[ENTER] * 4, clock=FakeClock(), new_per_day=2)
     assert ui.shown_ids == ["c", "d"]
+
+
+def test_the_summary_says_now_for_a_review_card_due_later_today(
+    tmp_path: Path, store: Store
+) -> None:
+    # A review card is due for the whole day it falls due: study would show it right away, so
+    # the summary must not say it is due hours from now.
+    cards = recall_cards(tmp_path, "a", "b")
+    clock = FakeClock()
+    end_of_day = start_of_day(clock.now) + timedelta(days=1)
+    later_today = clock.now + (end_of_day - clock.now) / 2
+    for card_id in ("a", "b"):
+        state = CardState(Phase.REVIEW, None, 10.0, 5.0, later_today, clock.now - timedelta(days=9))
+        store.record_review(
+            ("pets", card_id), None, state, Grade.GOOD, clock.now - timedelta(days=9)
+        )
+    ui, summary = study(cards, store, ENTER, Grade.GOOD, clock=clock, limit=1)
+    assert ui.shown_ids == ["a"]
+    assert summary.next_due is not None and summary.next_due <= clock.now
+    # ...and a new session, at this very moment, shows b.
+    ui, _ = study(cards, store, ENTER, Grade.GOOD, clock=clock)
+    assert ui.shown_ids == ["b"]
