@@ -48,6 +48,7 @@ class StudySummary:
     stopped: bool  # ended by the user before the queue ran out
     left: int  # cards that were still waiting
     error: str | None = None  # why a grade could not be saved, which ended the session
+    cards: int = 0  # cards graded: `reviewed` counts a card that came back once per review
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -58,6 +59,7 @@ class StudySummary:
             "stopped": self.stopped,
             "left": self.left,
             "error": self.error,
+            "cards": self.cards,
         }
 
 
@@ -161,6 +163,7 @@ class StudySession:
             stopped=stopped and left > 0,
             left=left,
             error=error,
+            cards=len({graded.card.key for graded in self._done}),
         )
 
     def _next_card(self) -> Card | None:

@@ -643,3 +643,24 @@ def test_the_summary_says_now_for_a_review_card_due_later_today(
     # ...and a new session, at this very moment, shows b.
     ui, _ = study(cards, store, ENTER, Grade.GOOD, clock=clock)
     assert ui.shown_ids == ["b"]
+
+
+def test_the_summary_counts_cards_apart_from_reviews(tmp_path: Path, store: Store) -> None:
+    from quizzer.commands.study import summary_lines
+
+    cards = recall_cards(tmp_path, "a", "b")
+    clock = FakeClock()
+    _, summary = study(
+        cards,
+        store,
+        *(ENTER, Grade.AGAIN),
+        *(ENTER, Grade.EASY),
+        *(ENTER, Grade.AGAIN),  # a came back
+        *(ENTER, Grade.EASY),  # and again
+        clock=clock,
+        learn_ahead=LEARN_AHEAD,
+    )
+    assert (summary.reviewed, summary.cards, summary.right) == (4, 2, 2)
+    assert summary.to_dict()["cards"] == 2
+    # --limit counts cards: so does the summary, with the reviews apart.
+    assert summary_lines(summary, clock.now)[0] == "Reviewed 2 cards, 4 reviews, 2 right, in 0s."

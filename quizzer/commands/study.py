@@ -138,8 +138,10 @@ def summary_lines(summary: StudySummary, now: datetime) -> list[str]:
 
     lines = []
     if summary.reviewed or summary.stopped:
+        # --limit counts cards; a card that came back is one card of several reviews.
+        reviews = f" {summary.reviewed} reviews," if summary.reviewed != summary.cards else ""
         lines.append(
-            f"Reviewed {summary.reviewed} card{'s' * (summary.reviewed != 1)}, "
+            f"Reviewed {summary.cards} card{'s' * (summary.cards != 1)},{reviews} "
             f"{summary.right} right, in {format_duration(summary.seconds)}."
         )
         if summary.left:
