@@ -210,6 +210,11 @@ def test_a_bad_stored_retention_falls_back_to_the_default(
         (["--new", "many"], "'many' is not a valid integer"),
         (["--retention", "1.5"], "Invalid value for '--retention'"),
         (["--retention", "nan"], "Invalid value for '--retention': 'nan' is not a number"),
+        (["--learn-ahead", "-1"], "Invalid value for '--learn-ahead': -1 is not in the range"),
+        (["--learn-ahead", "1441"], "Invalid value for '--learn-ahead': 1441 is not in the range"),
+        (["--learn-ahead", "1e99"], "Invalid value for '--learn-ahead'"),
+        (["--learn-ahead", "nan"], "Invalid value for '--learn-ahead'"),
+        (["--learn-ahead", "soon"], "Invalid value for '--learn-ahead'"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(
