@@ -158,7 +158,8 @@ class StudySession:
         return StudySummary(
             reviewed=len(self._done),
             right=sum(graded.right for graded in self._done),
-            seconds=(self.clock() - started).total_seconds(),
+            # A clock put back during the session (by hand, or NTP) makes no negative time.
+            seconds=max(0.0, (self.clock() - started).total_seconds()),
             next_due=self._next_due(),
             stopped=stopped and left > 0,
             left=left,

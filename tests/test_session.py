@@ -664,3 +664,13 @@ def test_the_summary_counts_cards_apart_from_reviews(tmp_path: Path, store: Stor
     assert summary.to_dict()["cards"] == 2
     # --limit counts cards: so does the summary, with the reviews apart.
     assert summary_lines(summary, clock.now)[0] == "Reviewed 2 cards, 4 reviews, 2 right, in 0s."
+
+
+def test_a_clock_set_back_during_a_session_gives_no_negative_time(
+    tmp_path: Path, store: Store
+) -> None:
+    cards = recall_cards(tmp_path, "a")
+    clock = FakeClock(step=-timedelta(minutes=1))  # the system clock is put back as we go
+    _, summary = study(cards, store, ENTER, Grade.GOOD, clock=clock)
+    assert summary.seconds == 0 and summary.to_dict()["seconds"] == 0
+    assert format_duration(-65) == "0s"
