@@ -674,3 +674,21 @@ def test_a_clock_set_back_during_a_session_gives_no_negative_time(
     _, summary = study(cards, store, ENTER, Grade.GOOD, clock=clock)
     assert summary.seconds == 0 and summary.to_dict()["seconds"] == 0
     assert format_duration(-65) == "0s"
+
+
+def test_a_database_turned_read_only_mid_session_ends_it_with_its_summary(
+    tmp_path: Path, store: Store
+) -> None:
+    cards = recall_cards(tmp_path, "a", "b")
+
+    def read_only_now(*_: object) -> str:
+        # What a remount read-only does to the open database, as SQLite reports it.
+        store._db.execute("PRAGMA query_only = ON")
+        return ENTER
+
+    ui, summary = study(cards, store, ENTER, Grade.GOOD, read_only_now, Grade.GOOD)
+    assert summary.reviewed == 1 and summary.stopped and summary.left == 1  # b, not graded
+    assert summary.error is not None and "read-only" in summary.error
+    assert ui.notices == [f"{summary.error} (the grade of the card on screen was not saved)"]
+    store._db.execute("PRAGMA query_only = OFF")
+    assert store.review_count() == 1
