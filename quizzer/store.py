@@ -452,15 +452,23 @@ def _state_columns(state: CardState) -> tuple[object, ...]:
 
 def _record_from_row(row: Sequence[Any]) -> Record:
     phase, step, stability, difficulty, due, last_review, introduced, reps = row
-    state = CardState(
-        phase=Phase(phase),
-        step=step,
-        stability=stability,
-        difficulty=difficulty,
-        due=_from_timestamp(due),
-        last_review=_from_timestamp(last_review) if last_review is not None else None,
-    )
-    return Record(state, _from_timestamp(introduced), int(reps))
+    try:
+        state = CardState(
+            phase=Phase(phase),
+            step=step,
+            stability=stability,
+            difficulty=difficulty,
+            due=_from_timestamp(due),
+            last_review=_from_timestamp(last_review) if last_review is not None else None,
+        )
+        return Record(state, _from_timestamp(introduced), int(reps))
+    except (TypeError, ValueError, OverflowError, OSError):
+        # A hand edit gone wrong (a time past year 9999, text where a number belongs): say so,
+        # rather than report an internal error.
+        raise QuizzerError(
+            "the review database is damaged: a card's state holds a value out of range or of"
+            f" the wrong type: {tuple(row)!r}"
+        ) from None
 
 
 def _from_timestamp(value: float) -> datetime:

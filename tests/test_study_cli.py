@@ -353,3 +353,18 @@ def test_a_grade_lost_to_a_locked_database_ends_with_the_summary_and_exit_1(
     data = json.loads(as_json.stdout)
     assert data["stopped"] is True and "another quizzer" in data["error"]
     assert reviews() == []
+
+
+@pytest.mark.parametrize("due", ["1e18", "-1e18", "'soon'"])
+def test_a_time_out_of_range_in_the_database_is_one_clear_error(
+    runner: CliRunner, deck: Path, due: str
+) -> None:
+    runner.invoke(cli, ["study", "--deck", str(deck), "--section", "words"], input="\n\n")
+    with closing(sqlite3.connect(paths.database_path())) as connection, connection:
+        connection.execute(f"UPDATE card_state SET due = {due}")  # a hand edit gone wrong
+    for command in (["stats"], ["study"]):
+        result = runner.invoke(cli, [*command, "--deck", str(deck)], input="")
+        assert result.exit_code == 2, result.output
+        assert result.stderr.startswith("Error: ") and "damaged" in result.stderr
+        assert "internal error" not in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
