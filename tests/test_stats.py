@@ -278,3 +278,20 @@ def test_study_does_not_count_a_learning_card_due_later_as_due(tmp_path: Path) -
     assert position.learning_left == stats.learning_later == 1
     assert position.new_left == 1 and position.total == 3
     assert position.describe() == "card 1 of 3 · 0 due, 1 new and 1 learning after this"
+
+
+@pytest.mark.parametrize("width", [30, 34, 60])
+def test_the_forecast_chart_keeps_its_title_on_a_narrow_terminal(width: int) -> None:
+    import io
+
+    from rich.console import Console
+
+    from quizzer.ui.charts import bar_chart
+
+    title = "Reviews due, the next 30 days"
+    due = [20, *([5] * 29)]  # two-digit counts: the y axis takes three columns
+    screen = io.StringIO()
+    Console(file=screen, width=width).print(bar_chart(title, due, [(0, "today")], width))
+    lines = screen.getvalue().splitlines()
+    assert max(len(line) for line in lines) <= width
+    assert title in " ".join(line.strip() for line in lines), screen.getvalue()
