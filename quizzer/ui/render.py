@@ -32,7 +32,7 @@ _RULE_FRAME = 4  # columns a rule needs beside its title
 CARD_WIDTH = 100  # columns: a card wider than this is hard to read on a wide terminal
 HANGING = 2  # extra indent of the continuation of a wrapped code line
 WIDE_STATS = 72  # columns from which the stats table has room for the count of reviews
-MIN_NAME_WIDTH = 14  # columns a section (or deck) name keeps in the stats table
+MIN_NAME_WIDTH = 14  # columns a section name keeps in the stats table
 
 _console: Console | None = None
 _error_console: Console | None = None
@@ -261,8 +261,9 @@ def _sections_table(report: Stats, width: int) -> Table:
         headers.remove("reviews")
     # Below that, the columns the lines above the table also give way, least needed first,
     # so that the section column keeps room for its header and its names.
+    decks = max((len(deck) + 1 for deck, _, _ in report.sections), default=0)
+    names = MIN_NAME_WIDTH + (decks if several_decks else 0)
     for header in ("later", "learning", "review"):
-        names = (2 if several_decks else 1) * MIN_NAME_WIDTH
         if width - sum(len(h) + 1 for h in headers) >= names:
             break
         headers.remove(header)
