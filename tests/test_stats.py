@@ -295,3 +295,28 @@ def test_the_forecast_chart_keeps_its_title_on_a_narrow_terminal(width: int) -> 
     lines = screen.getvalue().splitlines()
     assert max(len(line) for line in lines) <= width
     assert title in " ".join(line.strip() for line in lines), screen.getvalue()
+
+
+@pytest.mark.parametrize("width", [30, 31, 40])
+def test_the_heatmap_keeps_whole_weeks_that_fit(width: int) -> None:
+    import io
+
+    from rich.console import Console
+
+    from quizzer.ui.charts import SHADES, heatmap
+
+    # 91 days from a Sunday: 14 calendar weeks, 32 columns, more than a 30-column terminal.
+    first = datetime(2025, 3, 9, 3, 0, tzinfo=UTC)  # 04:00 in Paris, a Sunday
+    assert first.astimezone().weekday() == 6
+    days = [(first + timedelta(days=n), n % 5) for n in range(91)]
+    screen = io.StringIO()
+    Console(file=screen, width=width).print(heatmap("Reviews per day", days, width))
+    rows = screen.getvalue().splitlines()[1:8]
+    assert all(len(row) <= width for row in rows), rows
+    # Every cell is a shade (or nothing) and a space: none squeezed against another.
+    cells = [row[4:] for row in rows]
+    assert all(set(cell[1::2]) <= {" "} for cell in cells), cells
+    assert all(set(cell[::2]) <= {*SHADES, " "} for cell in cells), cells
+    # Whole weeks are dropped from the start: the Sunday that began the first one, at 30.
+    shown = sum(cell in SHADES for row in rows for cell in row[4:])
+    assert shown == (91 if width >= 32 else 90)

@@ -243,7 +243,7 @@ def stats_report(report: Stats, width: int) -> Group:
         ticks = [(0, "today"), *((n, f"+{n}d") for n in range(7, len(due), 7))]
         parts += [Text(""), charts.bar_chart("Reviews due, the next 30 days", due, ticks, width)]
     if any(count for _, count in report.reviews_by_day):
-        parts += [Text(""), charts.heatmap("Reviews per day", report.reviews_by_day)]
+        parts += [Text(""), charts.heatmap("Reviews per day", report.reviews_by_day, width)]
     weeks = report.retention_by_week
     if any(week.reviews for week in weeks):
         rows = [(f"{w.start.astimezone():%d %b}", w.retention, w.reviews) for w in weeks]
