@@ -36,6 +36,14 @@ def day_after(start: datetime, days: int) -> datetime:
     return start_of_day(start + timedelta(days=days, hours=12))
 
 
+def shown_from(state: CardState) -> datetime:
+    """When study first shows a reviewed card: a learning one at its due time, a review one
+    from the start of the study day its due time falls in."""
+    if state.phase in LEARNING_PHASES:
+        return state.due
+    return start_of_day(state.due)
+
+
 @dataclass(frozen=True)
 class Today:
     """A moment and the end of its study day: what "due" is measured against."""

@@ -33,11 +33,18 @@ class Position:
     due_left: int | None = None  # due cards waiting after this one (study)
     new_left: int | None = None  # new cards waiting after this one (study)
     right_so_far: int | None = None  # right answers before this card (test)
+    learning_left: int = 0  # learning cards not due yet that come back in this session (study)
 
     def describe(self) -> str:
-        """The progress line: "card 3 of 10 · 4 due and 2 new after this"."""
+        """The progress line: "card 3 of 10 · 4 due and 2 new after this" (", 2 new and 1
+        learning" when learning cards come back later in the session)."""
         text = f"card {self.number} of {self.total}"
-        if self.due_left is not None:
+        if self.due_left is not None and self.learning_left:
+            text += (
+                f" · {self.due_left} due, {self.new_left} new"
+                f" and {self.learning_left} learning after this"
+            )
+        elif self.due_left is not None:
             text += f" · {self.due_left} due and {self.new_left} new after this"
         if self.right_so_far is not None:
             text += f" · {self.right_so_far} right so far"

@@ -119,7 +119,7 @@ def study_stats(cards: Sequence[Card], store: Store, now: datetime) -> Stats:
     series of the charts."""
     decks = {card.deck for card in cards}
     records = store.records_of(card.key for card in cards)
-    reviews = store.card_counts(decks, now - RETENTION_WINDOW)
+    reviews = store.card_counts(decks, now - RETENTION_WINDOW, now)
     today = Today.at(now)
     start = start_of_day(now)
     # days[n] starts the n-th day from today; a due time before days[1] is due today.

@@ -164,14 +164,18 @@ class Store:
         ).fetchone()
         return _record_from_row(row) if row else None
 
-    def introduced_since(self, decks: Collection[str], since: datetime) -> int:
-        """How many cards of `decks` were first reviewed at or after `since`."""
+    def introduced_since(
+        self, decks: Collection[str], since: datetime, until: datetime | None = None
+    ) -> int:
+        """How many cards of `decks` were first reviewed at or after `since` (and before
+        `until`: a clock that was once set ahead leaves cards introduced in the future)."""
         if not decks:
             return 0
+        end = until.timestamp() if until is not None else float("inf")
         count: int = self._db.execute(
-            f"SELECT COUNT(*) FROM card_state WHERE introduced >= ?"
+            f"SELECT COUNT(*) FROM card_state WHERE introduced >= ? AND introduced < ?"
             f" AND deck IN ({','.join('?' * len(decks))})",
-            (since.timestamp(), *decks),
+            (since.timestamp(), end, *decks),
         ).fetchone()[0]
         return count
 
@@ -180,18 +184,23 @@ class Store:
         count: int = self._db.execute("SELECT COUNT(*) FROM review").fetchone()[0]
         return count
 
-    def card_counts(self, decks: Collection[str], since: datetime) -> dict[Key, CardCounts]:
-        """Per card of `decks`: reviews in all, and its mature reviews since `since`."""
+    def card_counts(
+        self, decks: Collection[str], since: datetime, until: datetime | None = None
+    ) -> dict[Key, CardCounts]:
+        """Per card of `decks`: reviews in all, and its mature reviews from `since` to `until`
+        (a clock once set ahead leaves reviews dated in the future)."""
         if not decks:
             return {}
         marks = ",".join("?" * len(decks))
+        window = "reviewed_at >= ? AND reviewed_at <= ?"
+        bounds = (since.timestamp(), until.timestamp() if until is not None else float("inf"))
         rows = self._db.execute(
             f"SELECT deck, card_id, COUNT(*),"
-            f" COUNT(CASE WHEN reviewed_at >= ? AND phase_before = {int(Phase.REVIEW)} THEN 1 END),"
-            f" COUNT(CASE WHEN reviewed_at >= ? AND phase_before = {int(Phase.REVIEW)}"
+            f" COUNT(CASE WHEN {window} AND phase_before = {int(Phase.REVIEW)} THEN 1 END),"
+            f" COUNT(CASE WHEN {window} AND phase_before = {int(Phase.REVIEW)}"
             f"     AND grade > {int(Grade.AGAIN)} THEN 1 END)"
             f" FROM review WHERE deck IN ({marks}) GROUP BY deck, card_id",
-            (since.timestamp(), since.timestamp(), *decks),
+            (*bounds, *bounds, *decks),
         )
         return {(row[0], row[1]): CardCounts(row[2], row[3], row[4]) for row in rows}
 
@@ -443,15 +452,23 @@ def _state_columns(state: CardState) -> tuple[object, ...]:
 
 def _record_from_row(row: Sequence[Any]) -> Record:
     phase, step, stability, difficulty, due, last_review, introduced, reps = row
-    state = CardState(
-        phase=Phase(phase),
-        step=step,
-        stability=stability,
-        difficulty=difficulty,
-        due=_from_timestamp(due),
-        last_review=_from_timestamp(last_review) if last_review is not None else None,
-    )
-    return Record(state, _from_timestamp(introduced), int(reps))
+    try:
+        state = CardState(
+            phase=Phase(phase),
+            step=step,
+            stability=stability,
+            difficulty=difficulty,
+            due=_from_timestamp(due),
+            last_review=_from_timestamp(last_review) if last_review is not None else None,
+        )
+        return Record(state, _from_timestamp(introduced), int(reps))
+    except (TypeError, ValueError, OverflowError, OSError):
+        # A hand edit gone wrong (a time past year 9999, text where a number belongs): say so,
+        # rather than report an internal error.
+        raise QuizzerError(
+            "the review database is damaged: a card's state holds a value out of range or of"
+            f" the wrong type: {tuple(row)!r}"
+        ) from None
 
 
 def _from_timestamp(value: float) -> datetime:

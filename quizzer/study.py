@@ -17,14 +17,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from quizzer.due import LEARNING_PHASES, due_queue, start_of_day
+from quizzer.due import (
+    LEARNING_PHASES,
+    Today,
+    day_after,
+    due_queue,
+    shown_from,
+    start_of_day,
+)
 from quizzer.grading import Gradebook
 from quizzer.judge import judge_answer, prepare, runs_answers
 from quizzer.model import Card, Grade
 from quizzer.prompts import Command, GradeOption, Judgement, Position, Prompts
 from quizzer.schedule import Clock, Scheduler, utc_now
 from quizzer.settings import DEFAULT_LEARN_AHEAD_MINUTES
-from quizzer.store import Key, StaleRecord, StorageError, Store
+from quizzer.store import Key, Record, StaleRecord, StorageError, Store
 
 DEFAULT_NEW_PER_DAY = 20
 DEFAULT_LEARN_AHEAD = timedelta(minutes=DEFAULT_LEARN_AHEAD_MINUTES)
@@ -37,9 +44,11 @@ class StudySummary:
     reviewed: int
     right: int  # graded better than Again
     seconds: float
-    next_due: datetime | None  # the earliest due time among the session's cards, after it
+    next_due: datetime | None  # when the first of the session's cards is due again (due.shown_from)
     stopped: bool  # ended by the user before the queue ran out
     left: int  # cards that were still waiting
+    error: str | None = None  # why a grade could not be saved, which ended the session
+    cards: int = 0  # cards graded: `reviewed` counts a card that came back once per review
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -49,6 +58,8 @@ class StudySummary:
             "next_due": self.next_due.isoformat() if self.next_due else None,
             "stopped": self.stopped,
             "left": self.left,
+            "error": self.error,
+            "cards": self.cards,
         }
 
 
@@ -104,7 +115,8 @@ class StudySession:
         self._book = Gradebook(self.store, self.scheduler, (card.key for card in self.cards))
         records = self.book.records
         # The new-card limit is per day across the decks, whichever section was studied.
-        introduced = self.store.introduced_since(decks, start_of_day(started))
+        today = start_of_day(started)
+        introduced = self.store.introduced_since(decks, today, day_after(today, 1))
         self._pending = deque(
             due_queue(
                 self.cards,
@@ -123,6 +135,7 @@ class StudySession:
                 if card.key in records and records[card.key].state.phase in LEARNING_PHASES
             }
         stopped = False
+        error: str | None = None
         try:
             while (card := self._next_card()) is not None:
                 step = self._study(card)
@@ -137,18 +150,21 @@ class StudySession:
                 self._done.append(step)
         except KeyboardInterrupt:
             stopped = True
-        except StorageError as error:  # another quizzer holds it, the disk is full...
+        except StorageError as problem:  # another quizzer holds it, the disk is full...
             # Every grade before this one is saved; end with the summary, not a lost session.
-            self.ui.notice(f"{error} (the grade of the card on screen was not saved)")
-            stopped = True
+            self.ui.notice(f"{problem} (the grade of the card on screen was not saved)")
+            stopped, error = True, str(problem)
         left = len(self._waiting(self.clock()))
         return StudySummary(
             reviewed=len(self._done),
             right=sum(graded.right for graded in self._done),
-            seconds=(self.clock() - started).total_seconds(),
+            # A clock put back during the session (by hand, or NTP) makes no negative time.
+            seconds=max(0.0, (self.clock() - started).total_seconds()),
             next_due=self._next_due(),
             stopped=stopped and left > 0,
             left=left,
+            error=error,
+            cards=len({graded.card.key for graded in self._done}),
         )
 
     def _next_card(self) -> Card | None:
@@ -169,10 +185,16 @@ class StudySession:
         dues = [
             (record.state.due, card)
             for key, card in self._returning.items()
-            if key not in waiting and (record := self.book.get(key)) is not None
+            if key not in waiting and (record := self._learning(key)) is not None
         ]
         due, card = min(dues, key=lambda pair: pair[0], default=(None, None))
         return card if due is not None and due <= until else None
+
+    def _learning(self, key: Key) -> Record | None:
+        """The card's record while it is in learning or relearning: only those come back within
+        a session, as in Anki; a card in review waits for its day, whatever the learn-ahead."""
+        record = self.book.get(key)
+        return record if record is not None and record.state.phase in LEARNING_PHASES else None
 
     def _take(self, card: Card) -> None:
         """`card` was graded: it leaves the queue, and may come back when it falls due."""
@@ -186,7 +208,7 @@ class StudySession:
         """The cards still to show, as far as known at `now` (learning ones within the limit)."""
         cards = [*self._again, *(card for card in self._pending if card not in self._again)]
         for key, card in self._returning.items():
-            record = self.book.get(key)
+            record = self._learning(key)
             if card in cards or record is None:
                 continue
             if record.state.due <= now + self.learn_ahead:
@@ -244,17 +266,24 @@ class StudySession:
 
     def _position(self, card: Card, now: datetime) -> Position:
         waiting = [other for other in self._waiting(now) if other != card]
-        due = sum(1 for other in waiting if self.book.get(other.key) is not None)
+        # "Due" as stats counts it (quizzer.due); a learning card learnt ahead is not due yet.
+        today = Today.at(now)
+        records = [self.book.get(other.key) for other in waiting]
+        due = sum(1 for record in records if record is not None and today.is_due(record.state))
+        new = sum(1 for record in records if record is None)
         return Position(
             number=len(self._done) + 1,
             total=len(self._done) + 1 + len(waiting),
             due_left=due,
-            new_left=len(waiting) - due,
+            new_left=new,
+            learning_left=len(waiting) - due - new,
         )
 
     def _next_due(self) -> datetime | None:
+        """When the next of the cards falls due, as study counts it (a review card is due
+        from the start of its day)."""
         dues = [
-            record.state.due
+            shown_from(record.state)
             for card in self.cards
             if (record := self.book.get(card.key)) is not None
         ]

@@ -7,7 +7,15 @@ import io
 from rich.console import Console
 
 from quizzer.model import Card, Kind, Run, Verdict
-from quizzer.ui.render import CARD_WIDTH, card_panel, card_rows, card_width, code, run_report
+from quizzer.ui.render import (
+    CARD_WIDTH,
+    card_panel,
+    card_rows,
+    card_width,
+    code,
+    progress_rule,
+    run_report,
+)
 from quizzer.ui.text import fit_hint, visible
 
 CARDS = [
@@ -100,3 +108,42 @@ def test_a_hint_is_fitted_to_the_width_without_splitting_a_part() -> None:
     assert all(len(line) <= 30 for line in lines)
     assert " · ".join(lines).split(" · ") == parts
     assert fit_hint(parts, 200) == [" · ".join(parts)]
+
+
+LONG_TITLED = Card(
+    "asyncio",
+    "Async Comprehensions and Loops",
+    "async-comprehension-outside-coroutine",
+    "Why is this a SyntaxError?",
+    "x",
+    Kind.RECALL,
+)
+
+
+def test_a_card_title_too_long_for_the_border_is_shown_whole_inside() -> None:
+    for width in (40, 60):
+        screen = io.StringIO()
+        Console(file=screen, width=width).print(card_panel(LONG_TITLED), width=width)
+        lines = screen.getvalue().splitlines()
+        assert all(len(line) <= width for line in lines)
+        # Whole, though an id longer than the panel folds across lines.
+        text = "".join(line.strip("│ ") for line in lines)
+        assert "async-comprehension-outside-coroutine" in text, screen.getvalue()
+    screen = io.StringIO()
+    Console(file=screen, width=100).print(card_panel(LONG_TITLED), width=100)
+    assert (
+        "╭─ asyncio · Async Comprehensions and Loops · async-comprehension-outside-coroutine "
+        in (screen.getvalue())
+    )
+
+
+def test_the_progress_line_is_never_cut() -> None:
+    text = "card 12 of 140 · 95 due and 20 new after this"
+    screen = io.StringIO()
+    Console(file=screen, width=40).print(progress_rule(text))
+    lines = screen.getvalue().splitlines()
+    assert all(len(line) <= 40 for line in lines) and "…" not in screen.getvalue()
+    assert " ".join(line.strip() for line in lines) == text
+    screen = io.StringIO()
+    Console(file=screen, width=60).print(progress_rule(text))
+    assert screen.getvalue().startswith(text + " ─")

@@ -16,7 +16,7 @@ from quizzer.deck import load_deck
 from quizzer.due import due_queue, start_of_day
 from quizzer.grading import record_grade
 from quizzer.judge import judge_answer
-from quizzer.model import Card, Grade, Phase
+from quizzer.model import Card, CardState, Grade, Phase
 from quizzer.prompts import Command
 from quizzer.schedule import Scheduler
 from quizzer.store import Key, Record, Store, open_store
@@ -243,8 +243,9 @@ def test_a_card_removed_from_its_deck_is_hidden_but_its_rows_are_kept(
     assert ui.shown_ids == ["kept"]
     assert store.record(("pets", "removed")) is not None
     assert store.review_count() == 3
-    # The next due time speaks of the cards studied, not of the removed one.
-    assert summary.next_due == stored(store, ("pets", "kept")).state.due
+    # The next due time speaks of the cards studied, not of the removed one: a card in review
+    # is due from the start of its study day.
+    assert summary.next_due == start_of_day(stored(store, ("pets", "kept")).state.due)
 
 
 def test_a_changed_card_keeps_its_history(tmp_path: Path, store: Store) -> None:
@@ -484,8 +485,9 @@ def test_an_again_card_comes_back_within_the_session_until_it_graduates(
     assert ui.shown_ids == ["a", "b", "a", "a"]
     assert stored(store, ("pets", "a")).state.phase == Phase.REVIEW
     assert summary.reviewed == 4 and summary.left == 0 and not summary.stopped
-    # The summary says when the next card is due: days away, past the learn-ahead limit.
-    assert summary.next_due == min(stored(store, ("pets", i)).state.due for i in "ab")
+    # The summary says when the next card is due: days away, past the learn-ahead limit (a
+    # card in review is due from the start of its study day).
+    assert summary.next_due == min(start_of_day(stored(store, ("pets", i)).state.due) for i in "ab")
     assert summary.next_due - clock.now > LEARN_AHEAD
 
 
@@ -583,3 +585,110 @@ def test_undo_of_a_card_that_came_back_shows_it_again(tmp_path: Path, store: Sto
     assert store.review_count() == 2
     again = SCHEDULER.review(None, Grade.AGAIN, clock.now)
     assert stored(store, ("pets", "a")).state == SCHEDULER.review(again, Grade.EASY, clock.now)
+
+
+def test_a_card_graded_into_review_does_not_come_back_even_within_a_day_of_learn_ahead(
+    tmp_path: Path, store: Store
+) -> None:
+    # Anki learns ahead only cards in learning: a card that reached the review phase waits for
+    # its day, even when its interval (a day after a lapse) is within the learn-ahead limit.
+    cards = recall_cards(tmp_path, "a")
+    clock = FakeClock(step=timedelta(seconds=1))
+    ui, summary = study(
+        cards,
+        store,
+        *(ENTER, Grade.AGAIN),
+        *(ENTER, Grade.AGAIN),
+        *(ENTER, Grade.AGAIN),
+        *(ENTER, Grade.EASY),  # into review, a day away
+        clock=clock,
+        learn_ahead=timedelta(days=1),
+    )
+    record = stored(store, ("pets", "a"))
+    assert record.state.phase == Phase.REVIEW
+    assert record.state.due - clock.now < timedelta(days=1)  # within the limit, yet not shown
+    assert ui.shown_ids == ["a"] * 4
+    assert summary.left == 0 and not summary.stopped
+
+
+def test_cards_introduced_in_the_future_do_not_use_up_todays_new_cards(
+    tmp_path: Path, store: Store
+) -> None:
+    # The clock was set a month ahead for a session, then put right: the cards seen "then"
+    # belong to that day, not to today, so today's new cards still come.
+    cards = recall_cards(tmp_path, "a", "b", "c", "d")
+    ahead = FakeClock(FakeClock().now + timedelta(days=30))
+    study(cards, store, *[ENTER] * 4, clock=ahead, new_per_day=2)
+    ui, _ = study(cards, store, *[ENTER] * 4, clock=FakeClock(), new_per_day=2)
+    assert ui.shown_ids == ["c", "d"]
+
+
+def test_the_summary_says_now_for_a_review_card_due_later_today(
+    tmp_path: Path, store: Store
+) -> None:
+    # A review card is due for the whole day it falls due: study would show it right away, so
+    # the summary must not say it is due hours from now.
+    cards = recall_cards(tmp_path, "a", "b")
+    clock = FakeClock()
+    end_of_day = start_of_day(clock.now) + timedelta(days=1)
+    later_today = clock.now + (end_of_day - clock.now) / 2
+    for card_id in ("a", "b"):
+        state = CardState(Phase.REVIEW, None, 10.0, 5.0, later_today, clock.now - timedelta(days=9))
+        store.record_review(
+            ("pets", card_id), None, state, Grade.GOOD, clock.now - timedelta(days=9)
+        )
+    ui, summary = study(cards, store, ENTER, Grade.GOOD, clock=clock, limit=1)
+    assert ui.shown_ids == ["a"]
+    assert summary.next_due is not None and summary.next_due <= clock.now
+    # ...and a new session, at this very moment, shows b.
+    ui, _ = study(cards, store, ENTER, Grade.GOOD, clock=clock)
+    assert ui.shown_ids == ["b"]
+
+
+def test_the_summary_counts_cards_apart_from_reviews(tmp_path: Path, store: Store) -> None:
+    from quizzer.commands.study import summary_lines
+
+    cards = recall_cards(tmp_path, "a", "b")
+    clock = FakeClock()
+    _, summary = study(
+        cards,
+        store,
+        *(ENTER, Grade.AGAIN),
+        *(ENTER, Grade.EASY),
+        *(ENTER, Grade.AGAIN),  # a came back
+        *(ENTER, Grade.EASY),  # and again
+        clock=clock,
+        learn_ahead=LEARN_AHEAD,
+    )
+    assert (summary.reviewed, summary.cards, summary.right) == (4, 2, 2)
+    assert summary.to_dict()["cards"] == 2
+    # --limit counts cards: so does the summary, with the reviews apart.
+    assert summary_lines(summary, clock.now)[0] == "Reviewed 2 cards, 4 reviews, 2 right, in 0s."
+
+
+def test_a_clock_set_back_during_a_session_gives_no_negative_time(
+    tmp_path: Path, store: Store
+) -> None:
+    cards = recall_cards(tmp_path, "a")
+    clock = FakeClock(step=-timedelta(minutes=1))  # the system clock is put back as we go
+    _, summary = study(cards, store, ENTER, Grade.GOOD, clock=clock)
+    assert summary.seconds == 0 and summary.to_dict()["seconds"] == 0
+    assert format_duration(-65) == "0s"
+
+
+def test_a_database_turned_read_only_mid_session_ends_it_with_its_summary(
+    tmp_path: Path, store: Store
+) -> None:
+    cards = recall_cards(tmp_path, "a", "b")
+
+    def read_only_now(*_: object) -> str:
+        # What a remount read-only does to the open database, as SQLite reports it.
+        store._db.execute("PRAGMA query_only = ON")
+        return ENTER
+
+    ui, summary = study(cards, store, ENTER, Grade.GOOD, read_only_now, Grade.GOOD)
+    assert summary.reviewed == 1 and summary.stopped and summary.left == 1  # b, not graded
+    assert summary.error is not None and "read-only" in summary.error
+    assert ui.notices == [f"{summary.error} (the grade of the card on screen was not saved)"]
+    store._db.execute("PRAGMA query_only = OFF")
+    assert store.review_count() == 1

@@ -227,3 +227,96 @@ def test_stats_json_keeps_its_keys_and_adds_the_series(
     assert sum(week["reviews"] for week in weeks) == 8 * 5  # the first review was of a new card
     forgotten = [week for week in weeks if week["retention"] == 0.0]
     assert len(forgotten) == 1 and forgotten[0]["reviews"] == 8
+
+
+def test_reviews_in_the_future_do_not_count_in_the_last_30_days(tmp_path: Path) -> None:
+    # A clock once set ahead left a review dated next week: retention over the last 30 days,
+    # like the weekly chart, counts what happened up to now.
+    cards = cards_of(tmp_path / "deck", "a")
+    with open_store(tmp_path / "reviews.sqlite3") as store:
+        review = CardState(Phase.REVIEW, None, 10.0, 5.0, NOW, NOW - timedelta(days=10))
+        store.record_review(("pets", "a"), None, review, Grade.EASY, NOW - timedelta(days=10))
+        for when, grade in (
+            (NOW - timedelta(days=1), Grade.GOOD),
+            (NOW + timedelta(days=7), Grade.AGAIN),
+        ):
+            before = store.record(("pets", "a"))
+            store.record_review(("pets", "a"), before, review, grade, when)
+        stats = study_stats(cards, store, NOW)
+    assert stats.total.retention == 1.0
+    assert stats.total.reviews == 3  # "in all" still counts every review
+    assert sum(week.reviews for week in stats.retention_by_week) == 1
+
+
+def test_stats_at_40_columns_keep_the_section_column(reviewed_home: Path, home: Path) -> None:
+    output = stats_output(reviewed_home, home, COLUMNS="40")
+    lines = output.splitlines()
+    assert [line for line in lines if len(line) > 40] == []
+    header = next(line for line in lines if line.lstrip().startswith(("section", "new")))
+    # The totals above the table give learning and later; the table keeps what fits.
+    assert header.split() == ["section", "new", "review", "due", "retention"]
+    assert any(line.startswith("Semaphores,") for line in lines)
+    assert any(line.startswith("Async") for line in lines)
+
+
+def test_study_does_not_count_a_learning_card_due_later_as_due(tmp_path: Path) -> None:
+    # A learning card due in ten minutes is within study's learn-ahead (it will be shown this
+    # session), but it is not due now: stats says "later today", so study's header must not
+    # call it due either.
+    cards = cards_of(tmp_path / "deck", "r-old", "l-soon", "n1")
+    with open_store(tmp_path / "reviews.sqlite3") as store:
+        put(store, "r-old", Phase.REVIEW, NOW - timedelta(days=2))
+        put(store, "l-soon", Phase.LEARNING, NOW + timedelta(minutes=10))
+        ui = FakeUI([Command.QUIT])
+        StudySession(
+            cards, store, Scheduler(), ui, clock=FakeClock(NOW), learn_ahead=timedelta(minutes=20)
+        ).run()
+        stats = study_stats(cards, store, NOW).total
+    first, position = ui.shown[0]
+    assert first.id == "r-old"
+    assert position.due_left + 1 == stats.due == 1
+    assert position.learning_left == stats.learning_later == 1
+    assert position.new_left == 1 and position.total == 3
+    assert position.describe() == "card 1 of 3 · 0 due, 1 new and 1 learning after this"
+
+
+@pytest.mark.parametrize("width", [30, 34, 60])
+def test_the_forecast_chart_keeps_its_title_on_a_narrow_terminal(width: int) -> None:
+    import io
+
+    from rich.console import Console
+
+    from quizzer.ui.charts import bar_chart
+
+    title = "Reviews due, the next 30 days"
+    due = [20, *([5] * 29)]  # two-digit counts: the y axis takes three columns
+    screen = io.StringIO()
+    Console(file=screen, width=width).print(bar_chart(title, due, [(0, "today")], width))
+    lines = screen.getvalue().splitlines()
+    assert max(len(line) for line in lines) <= width
+    assert title in " ".join(line.strip() for line in lines), screen.getvalue()
+
+
+@pytest.mark.parametrize("width", [30, 31, 40])
+def test_the_heatmap_keeps_whole_weeks_that_fit(width: int) -> None:
+    import io
+
+    from rich.console import Console
+
+    from quizzer.ui.charts import SHADES, heatmap
+
+    # 91 days from a Sunday: 14 calendar weeks, 32 columns, more than a 30-column terminal.
+    first = datetime(2025, 3, 9, 3, 0, tzinfo=UTC)  # 04:00 in Paris, a Sunday
+    assert first.astimezone().weekday() == 6
+    days = [(first + timedelta(days=n), n % 5) for n in range(91)]
+    screen = io.StringIO()
+    Console(file=screen, width=width).print(heatmap("Reviews per day", days, width))
+    rows = screen.getvalue().splitlines()[1:8]
+    assert all(len(row) <= width for row in rows), rows
+    # Every cell is a shade (or nothing) and a space: none squeezed against another.
+    cells = [row[4:] for row in rows]
+    assert all(set(cell[1::2]) <= {" "} for cell in cells), cells
+    assert all(set(cell[::2]) <= {*SHADES, " "} for cell in cells), cells
+    # Whole weeks are dropped from the start: the Sunday that began the first one, at 30.
+    shown = sum(cell in SHADES for row in rows for cell in row[4:])
+    assert shown == (91 if width >= 32 else 90)

@@ -210,6 +210,11 @@ def test_a_bad_stored_retention_falls_back_to_the_default(
         (["--new", "many"], "'many' is not a valid integer"),
         (["--retention", "1.5"], "Invalid value for '--retention'"),
         (["--retention", "nan"], "Invalid value for '--retention': 'nan' is not a number"),
+        (["--learn-ahead", "-1"], "Invalid value for '--learn-ahead': -1 is not in the range"),
+        (["--learn-ahead", "1441"], "Invalid value for '--learn-ahead': 1441 is not in the range"),
+        (["--learn-ahead", "1e99"], "Invalid value for '--learn-ahead'"),
+        (["--learn-ahead", "nan"], "Invalid value for '--learn-ahead'"),
+        (["--learn-ahead", "soon"], "Invalid value for '--learn-ahead'"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(
@@ -297,3 +302,69 @@ def test_unsandboxed_programs_are_warned_about_once(
     assert warnings == [
         "warning: card programs are not sandboxed (turned off by QUIZZER_SANDBOX=none)"
     ]
+
+
+def test_every_summary_line_fits_in_60_columns(runner: CliRunner, deck: Path) -> None:
+    # Quitting at once: nothing graded, nothing scheduled yet.
+    result = runner.invoke(cli, ["study", "--deck", str(deck)], input="q\n")
+    assert result.exit_code == 0
+    tail = result.stdout.splitlines()[-3:]
+    assert any("next session" in line for line in tail), tail
+    assert all(len(line) <= 60 for line in tail), tail
+
+
+def test_stats_say_1_review_not_1_reviews(runner: CliRunner, deck: Path) -> None:
+    runner.invoke(cli, ["study", "--deck", str(deck), "--limit", "1"], input="\n\n\n")
+    result = runner.invoke(cli, ["stats", "--deck", str(deck)])
+    assert "1 review in all." in result.stdout, result.stdout
+
+
+def test_a_grade_lost_to_a_locked_database_ends_with_the_summary_and_exit_1(
+    runner: CliRunner, deck: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import quizzer.store as store_module
+    from quizzer.ui.plain import PlainPrompts
+
+    monkeypatch.setattr(store_module, "BUSY_TIMEOUT_MS", 200)
+    lockers: list[sqlite3.Connection] = []
+    reveal = PlainPrompts.wait_reveal
+
+    def reveal_while_another_quizzer_writes(self: PlainPrompts) -> object:
+        # Another quizzer takes the write lock while this one shows its card.
+        other = sqlite3.connect(paths.database_path(), isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        lockers.append(other)
+        return reveal(self)
+
+    monkeypatch.setattr(PlainPrompts, "wait_reveal", reveal_while_another_quizzer_writes)
+    command = ["study", "--deck", str(deck), "--section", "words"]
+    try:
+        result = runner.invoke(cli, command, input="\n\n")
+        for other in lockers:
+            other.execute("ROLLBACK")
+        as_json = runner.invoke(cli, [*command, "--json"], input="\n\n")
+    finally:
+        for other in lockers:
+            other.close()
+    # A script must not take a session whose grade was not saved for a good one.
+    assert result.exit_code == 1, result.output
+    assert "was not saved" in result.stdout and "Reviewed 0 cards" in result.stdout
+    assert as_json.exit_code == 1, as_json.output
+    data = json.loads(as_json.stdout)
+    assert data["stopped"] is True and "another quizzer" in data["error"]
+    assert reviews() == []
+
+
+@pytest.mark.parametrize("due", ["1e18", "-1e18", "'soon'"])
+def test_a_time_out_of_range_in_the_database_is_one_clear_error(
+    runner: CliRunner, deck: Path, due: str
+) -> None:
+    runner.invoke(cli, ["study", "--deck", str(deck), "--section", "words"], input="\n\n")
+    with closing(sqlite3.connect(paths.database_path())) as connection, connection:
+        connection.execute(f"UPDATE card_state SET due = {due}")  # a hand edit gone wrong
+    for command in (["stats"], ["study"]):
+        result = runner.invoke(cli, [*command, "--deck", str(deck)], input="")
+        assert result.exit_code == 2, result.output
+        assert result.stderr.startswith("Error: ") and "damaged" in result.stderr
+        assert "internal error" not in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr

@@ -62,7 +62,7 @@ output = "3"
 class Terminal:
     """One program running in a detached tmux session of its own (a private tmux server)."""
 
-    def __init__(self, args: list[str], cwd: Path) -> None:
+    def __init__(self, args: list[str], cwd: Path, width: int = 110) -> None:
         # A private server on a socket in the test's folder: no clash, nothing left behind.
         self.socket = str(cwd / f"tmux-{next(_sockets)}.sock")
         command = " ".join(shlex.quote(a) for a in args)
@@ -72,7 +72,17 @@ class Terminal:
         # at 80x24 and be resized under it), and tall enough that nothing scrolls: a prompt
         # redrawn after a scroll would show up twice in the scrollback.
         self._tmux(
-            "new-session", "-d", "-x", "110", "-y", "300", "-s", "main", "-c", str(cwd), "sleep 60"
+            "new-session",
+            "-d",
+            "-x",
+            str(width),
+            "-y",
+            "300",
+            "-s",
+            "main",
+            "-c",
+            str(cwd),
+            "sleep 60",
         )
         self._tmux("respawn-pane", "-k", "-t", "main", "-c", str(cwd), shell)
 
@@ -123,9 +133,11 @@ def terminals() -> Iterator[list[Terminal]]:
         terminal.close()
 
 
-def quizzer(terminals: list[Terminal], tmp_path: Path, *args: str) -> Terminal:
-    env = ["env", f"{paths.HOME_ENV}={paths.data_home()}", "TERM=xterm-256color"]
-    terminal = Terminal([*env, sys.executable, "-m", "quizzer", *args], tmp_path)
+def quizzer(terminals: list[Terminal], tmp_path: Path, *args: str, width: int = 110) -> Terminal:
+    # COLUMNS and LINES (80x24, which the test run may carry) would override the pane's size.
+    env = ["env", "-u", "COLUMNS", "-u", "LINES", f"{paths.HOME_ENV}={paths.data_home()}"]
+    env.append("TERM=xterm-256color")
+    terminal = Terminal([*env, sys.executable, "-m", "quizzer", *args], tmp_path, width)
     terminals.append(terminal)
     return terminal
 
@@ -270,3 +282,29 @@ def test_ctrl_d_stops_a_test_with_the_partial_score(
     screen = term.wait_for("EXIT=")
     assert "Score: 0/1" in screen and "Stopped after 1 of 3 cards." in screen
     assert "EXIT=0" in screen and "internal error" not in screen and "Traceback" not in screen
+
+
+LONG_NAMED = """
+deck = "term"
+section = "Semaphores, Events and Conditions"
+
+[[card]]
+id = "semaphore-context-manager"
+front = "Hold the semaphore for the block"
+back = "async with semaphore: ..."
+"""
+
+
+def test_at_40_columns_the_progress_line_and_the_card_id_show_whole(
+    terminals: list[Terminal], tmp_path: Path
+) -> None:
+    folder = write_deck(tmp_path / "long", "long.toml", LONG_NAMED).parent
+    term = quizzer(terminals, tmp_path, "study", "--deck", str(folder), width=40)
+    term.wait_for("show the answer")
+    lines = term.screen().splitlines()
+    assert all(len(line) <= 40 for line in lines), [line for line in lines if len(line) > 40]
+    text = " ".join(line.strip("│ ") for line in lines)
+    assert "card 1 of 1 · 0 due and 0 new after this" in text and "…" not in text
+    assert "semaphore-context-manager" in text
+    term.press("q")
+    assert "EXIT=0" in term.wait_for("EXIT=")

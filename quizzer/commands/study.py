@@ -104,9 +104,11 @@ def study(
         summary = session.run()
     if as_json:
         echo_json(summary.to_dict())
-        return
-    for line in summary_lines(summary, utc_now()):
-        click.echo(line)
+    else:
+        for line in summary_lines(summary, utc_now()):
+            click.echo(line)
+    if summary.error is not None:  # a grade was not saved: not a session a script can trust
+        raise SystemExit(1)
 
 
 @click.command()
@@ -136,8 +138,10 @@ def summary_lines(summary: StudySummary, now: datetime) -> list[str]:
 
     lines = []
     if summary.reviewed or summary.stopped:
+        # --limit counts cards; a card that came back is one card of several reviews.
+        reviews = f" {summary.reviewed} reviews," if summary.reviewed != summary.cards else ""
         lines.append(
-            f"Reviewed {summary.reviewed} card{'s' * (summary.reviewed != 1)}, "
+            f"Reviewed {summary.cards} card{'s' * (summary.cards != 1)},{reviews} "
             f"{summary.right} right, in {format_duration(summary.seconds)}."
         )
         if summary.left:
@@ -145,7 +149,7 @@ def summary_lines(summary: StudySummary, now: datetime) -> list[str]:
     else:
         lines.append("Nothing to study now.")
     if summary.next_due is None:
-        lines.append("No card is scheduled yet: new cards come at the next session.")
+        lines.append("No card is scheduled yet: new ones come next session.")
     else:
         lines.append(f"The next card is due {describe_due(summary.next_due, now)}.")
     return lines

@@ -42,8 +42,9 @@ def bar_chart(
     plt.ylim(0, highest)
     plt.yticks(_round_ticks(highest))
     plt.xticks([x for x, _ in ticks], [label for _, label in ticks])
-    plt.title(title)
-    return Text.from_ansi(plt.build().rstrip("\n"))
+    # The title is rich's, left as the other charts' are: plotext drops one it cannot centre.
+    chart = Text.from_ansi(plt.build().rstrip("\n"))
+    return Text.assemble((title, "italic"), "\n", chart)
 
 
 def _round_ticks(top: float) -> list[float]:
@@ -52,17 +53,21 @@ def _round_ticks(top: float) -> list[float]:
     return [float(n) for n in range(0, int(top) + 1, step)]
 
 
-def heatmap(title: str, days: Sequence[tuple[datetime, int]]) -> Table:
+def heatmap(title: str, days: Sequence[tuple[datetime, int]], width: int) -> Table:
     """A calendar of reviews per day, a column per week, Monday on top, as GitHub and Anki
-    draw it: the darker the shade, the busier the day."""
+    draw it: the darker the shade, the busier the day. The oldest weeks give way to fit
+    `width` columns."""
     busiest = max((count for _, count in days), default=0)
     table = Table(title=title, title_justify="left", box=None, show_header=False, padding=0)
     table.add_column(width=4)
     if not days:
         return table
-    first = days[0][0].astimezone().date()
-    offset = first.weekday()  # empty cells before the first day, in its week
+    offset = days[0][0].astimezone().date().weekday()  # empty cells before the first day
     weeks = (offset + len(days) + 6) // 7
+    fitting = max(1, (width - 4) // 2)  # a column of two cells per week after the labels
+    if weeks > fitting:  # drop whole weeks from the start; the first one left starts Monday
+        days = days[7 * (weeks - fitting) - offset :]
+        offset, weeks = 0, fitting
     for _ in range(weeks):
         table.add_column(width=2)
     cells: list[list[Text]] = [[Text("  ") for _ in range(weeks)] for _ in range(7)]

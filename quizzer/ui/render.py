@@ -7,12 +7,13 @@ section called "Queues [advanced]" shows as written.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.cells import cell_len
 from rich.console import COLOR_SYSTEMS, Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.measure import Measurement
 from rich.panel import Panel
+from rich.rule import Rule
 from rich.segment import Segment
 from rich.style import Style
 from rich.syntax import Syntax
@@ -26,9 +27,12 @@ if TYPE_CHECKING:
     from quizzer.stats import Stats
     from quizzer.verify import Check
 
+_TITLE_FRAME = 6  # columns a panel's top border takes around its title: "╭─ " and " ─╮"
+_RULE_FRAME = 4  # columns a rule needs beside its title
 CARD_WIDTH = 100  # columns: a card wider than this is hard to read on a wide terminal
 HANGING = 2  # extra indent of the continuation of a wrapped code line
 WIDE_STATS = 72  # columns from which the stats table has room for the count of reviews
+MIN_NAME_WIDTH = 14  # columns a section name keeps in the stats table
 
 _console: Console | None = None
 _error_console: Console | None = None
@@ -103,7 +107,7 @@ class Code:
         return Measurement(min(widest, 20), widest).with_maximum(options.max_width)
 
 
-def card_panel(card: Card, *, answer: bool = True) -> Panel:
+def card_panel(card: Card, *, answer: bool = True) -> CardPanel:
     """A card with its front, and (when `answer`) its back, program, output and note.
 
     Print it with `width=card_width(console)`, so a wide terminal does not stretch it."""
@@ -118,17 +122,53 @@ def card_panel(card: Card, *, answer: bool = True) -> Panel:
             parts += [Text("\nNote", style="yellow bold"), Text(card.note)]
         if card.source and card.source.strip() != card.back.strip():
             parts += [Text("\nThe sheet writes", style="dim bold"), code(card.source)]
-    return Panel(
-        Group(*parts),
-        title=card_title(card),
-        subtitle=Text(str(card.kind)),
-        title_align="left",
-    )
+    return CardPanel(card, parts)
 
 
 def card_title(card: Card) -> Text:
     """'deck · section · id', as plain text."""
     return Text(f"{card.deck} · {card.section} · {card.id}")
+
+
+class CardPanel:
+    """A card's panel: `parts` framed, titled 'deck · section · id' and subtitled its kind.
+
+    A title the top border cannot hold whole goes inside the panel, wrapped, instead of being
+    cut (rich crops it), so the card id always shows.
+    """
+
+    def __init__(self, card: Card, parts: Sequence[RenderableType], **panel: Any) -> None:
+        self.card = card
+        self.parts = list(parts)
+        self.panel = panel
+
+    def __rich_console__(self, out: Console, options: ConsoleOptions) -> RenderResult:
+        title = card_title(self.card)
+        fits = title.cell_len + _TITLE_FRAME <= options.max_width
+        parts = self.parts if fits else [Text(title.plain, style="dim"), *self.parts]
+        yield Panel(
+            Group(*parts),
+            title=title if fits else None,
+            subtitle=Text(str(self.card.kind)),
+            title_align="left",
+            **self.panel,
+        )
+
+
+def progress_rule(text: str) -> RenderableType:
+    """`text` on a rule, or, where the width cannot hold it whole, as dim wrapped text."""
+    return _ProgressRule(text)
+
+
+class _ProgressRule:
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __rich_console__(self, out: Console, options: ConsoleOptions) -> RenderResult:
+        if cell_len(self.text) + _RULE_FRAME <= options.max_width:
+            yield Rule(Text(self.text, style="dim"), align="left", style="dim")
+        else:
+            yield Text(self.text, style="dim")
 
 
 def card_rows(cards: Sequence[Card], out: Console) -> str:
@@ -183,7 +223,8 @@ def stats_report(report: Stats, width: int) -> Group:
     parts: list[RenderableType] = [
         Text(
             f"{total.cards} cards: {total.new} new, {total.learning} learning, "
-            f"{total.review} in review. {report.review_rows} reviews in all."
+            f"{total.review} in review. {report.review_rows} "
+            f"review{'s' * (report.review_rows != 1)} in all."
         ),
         Text(
             f"Due now: {total.due} ({total.due_review} review, {total.due_learning} learning);"
@@ -202,7 +243,7 @@ def stats_report(report: Stats, width: int) -> Group:
         ticks = [(0, "today"), *((n, f"+{n}d") for n in range(7, len(due), 7))]
         parts += [Text(""), charts.bar_chart("Reviews due, the next 30 days", due, ticks, width)]
     if any(count for _, count in report.reviews_by_day):
-        parts += [Text(""), charts.heatmap("Reviews per day", report.reviews_by_day)]
+        parts += [Text(""), charts.heatmap("Reviews per day", report.reviews_by_day, width)]
     weeks = report.retention_by_week
     if any(week.reviews for week in weeks):
         rows = [(f"{w.start.astimezone():%d %b}", w.retention, w.reviews) for w in weeks]
@@ -218,6 +259,14 @@ def _sections_table(report: Stats, width: int) -> Table:
     headers = ["new", "learning", "review", "due", "later", "reviews", "retention"]
     if width < WIDE_STATS:
         headers.remove("reviews")
+    # Below that, the columns the lines above the table also give way, least needed first,
+    # so that the section column keeps room for its header and its names.
+    decks = max((len(deck) + 1 for deck, _, _ in report.sections), default=0)
+    names = MIN_NAME_WIDTH + (decks if several_decks else 0)
+    for header in ("later", "learning", "review"):
+        if width - sum(len(h) + 1 for h in headers) >= names:
+            break
+        headers.remove(header)
     # Numbers never wrap nor shrink their headers; a long section name wraps instead.
     table = Table(box=None, header_style="bold", pad_edge=False, collapse_padding=True)
     table.add_column("section", overflow="fold")

@@ -22,7 +22,6 @@ from prompt_toolkit.lexers import PygmentsLexer
 from prompt_toolkit.output import Output, create_output
 from rich.console import Group, RenderableType
 from rich.panel import Panel
-from rich.rule import Rule
 from rich.text import Text
 
 from quizzer.model import Card, Grade, Kind
@@ -55,8 +54,7 @@ class TerminalPrompts:
     def show_card(self, card: Card, position: Position) -> None:
         width = render.card_width(self.console)
         self.console.print()
-        rule = Rule(Text(position.describe(), style="dim"), align="left", style="dim")
-        self.console.print(rule, width=width)
+        self.console.print(render.progress_rule(position.describe()), width=width)
         parts: list[RenderableType] = [Text(card.front, style="bold")]
         if card.kind == Kind.WRITE and card.has_slot:
             parts += [
@@ -66,15 +64,7 @@ class TerminalPrompts:
         elif card.kind == Kind.PREDICT and card.program:
             # The front asks the question; the program follows it, not a second question.
             parts += [Text(""), render.code(card.seed_zero_program or "")]
-        self.console.print(
-            Panel(
-                Group(*parts),
-                title=render.card_title(card),
-                subtitle=Text(str(card.kind)),
-                title_align="left",
-                width=width,
-            )
-        )
+        self.console.print(render.CardPanel(card, parts), width=width)
 
     def wait_reveal(self) -> Command | None:
         keys: dict[str, None] = {"enter": None, " ": None}

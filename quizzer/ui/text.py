@@ -46,7 +46,7 @@ def format_interval(interval: timedelta) -> str:
 
 def format_duration(seconds: float) -> str:
     """How long a session took: '45s', or '3m 07s'."""
-    minutes, rest = divmod(round(seconds), 60)
+    minutes, rest = divmod(max(0, round(seconds)), 60)
     return f"{minutes}m {rest:02d}s" if minutes else f"{rest}s"
 
 
