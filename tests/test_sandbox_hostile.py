@@ -879,3 +879,59 @@ def test_proc_does_not_show_the_host() -> None:
         assert seen[name] == "", name
     listed = run("import os\nprint(sorted(os.listdir('/proc/irq') + os.listdir('/proc/bus')))")
     assert listed.stdout == "[]\n"
+
+
+HOLD_IN_TCP_BUFFERS = """
+import os, socket, time
+for _ in range(12):
+    if os.fork() == 0:
+        held, keep = 0, []
+        try:
+            for _ in range(100):
+                server = socket.create_server(("127.0.0.1", 0))
+                sender = socket.create_connection(server.getsockname())
+                keep += [sender, server.accept()[0], server]
+                sender.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 << 20)
+                sender.setblocking(False)
+                while True:
+                    try:
+                        held += sender.send(b"x" * 65536)
+                    except BlockingIOError:
+                        break
+        except OSError:
+            pass
+        os.write(1, b"%d\\n" % held)
+        time.sleep(3)
+        os._exit(0)
+while True:
+    try:
+        os.wait()
+    except ChildProcessError:
+        break
+"""
+
+
+def tcp_memory_bytes() -> int:
+    """What the host's TCP sockets hold in buffers now (all of them: /proc/net/sockstat)."""
+    for line in Path("/proc/net/sockstat").read_text().splitlines():
+        if line.startswith("TCP:"):
+            fields = line.split()
+            return int(fields[fields.index("mem") + 1]) * os.sysconf("SC_PAGE_SIZE")
+    raise AssertionError("no TCP line in /proc/net/sockstat")
+
+
+def test_loopback_tcp_buffers_count_against_the_limit() -> None:
+    # Socket buffers are no process's address space; cgroup v1 counts them only when told to.
+    if cgroup.find().hierarchy is None:
+        pytest.skip(f"no cgroup here: {cgroup.find().reason}")
+    before = tcp_memory_bytes()
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        running = pool.submit(run, HOLD_IN_TCP_BUFFERS, limits=SMALL_MEMORY, timeout=60)
+        peak = before
+        while not running.done():
+            peak = max(peak, tcp_memory_bytes())
+            time.sleep(0.05)
+        result = running.result()
+    held = sum(int(line) for line in result.stdout.split())
+    assert peak - before < SMALL_MEMORY.memory_bytes, (peak - before, result)
+    assert held < SMALL_MEMORY.memory_bytes, result
