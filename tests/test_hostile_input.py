@@ -126,6 +126,27 @@ def test_many_unknown_keys_are_reported_in_linear_time(tmp_path: Path, where: st
     assert last.strip() == "... and 99800 more problems"
 
 
+@pytest.mark.parametrize(
+    ("line", "separator"),
+    [("KEY = 1", "."), ("[KEY]", "."), ("KEY = 1", ' .  "q" \t. '), ("x = { KEY = 1 }", ".")],
+    ids=["key", "table", "spaced-quoted", "inline"],
+)
+def test_a_long_dotted_key_is_refused_in_linear_time(
+    tmp_path: Path, line: str, separator: str
+) -> None:
+    # tomllib's work on one dotted key is quadratic in its parts: 200,000 parts take minutes.
+    # The generous timeout fails only a loader that hands such a key to tomllib.
+    parts = line.replace("KEY", separator.join(["k"] * 200_000))
+    write_deck(tmp_path, "dotted.toml", f'deck = "d"\nsection = "s"\n{parts}\n{CARD}')
+    done = subprocess.run(
+        [sys.executable, "-c", LOAD, str(tmp_path / "dotted.toml")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.stdout == f"1 {tmp_path / 'dotted.toml'}:3: a dotted key of over 64 parts\n"
+
+
 def test_a_deck_too_large_in_all_its_files_is_one_error_line(
     runner: CliRunner, tmp_path: Path
 ) -> None:
