@@ -332,8 +332,8 @@ def _parse(file: Path, raw: bytes, problems: list[str]) -> _Source | None:
         line = raw.count(b"\n", 0, error.start) + 1
         problems.append(f"{file}:{line}: not UTF-8 text (byte 0x{raw[error.start]:02x})")
         return None
-    if (line := _long_dotted_key_line(text)) is not None:
-        problems.append(f"{file}:{line}: a dotted key of over {MAX_KEY_PARTS} parts")
+    if (long_key := _long_dotted_key_line(text)) is not None:
+        problems.append(f"{file}:{long_key}: a dotted key of over {MAX_KEY_PARTS} parts")
         return None
     try:
         data = tomllib.loads(text)
