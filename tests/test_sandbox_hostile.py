@@ -935,3 +935,41 @@ def test_loopback_tcp_buffers_count_against_the_limit() -> None:
     held = sum(int(line) for line in result.stdout.split())
     assert peak - before < SMALL_MEMORY.memory_bytes, (peak - before, result)
     assert held < SMALL_MEMORY.memory_bytes, result
+
+
+def test_the_clocks_do_not_tell_the_hosts_boot_time() -> None:
+    # The time of day less CLOCK_BOOTTIME is the host's boot time (the btime masked in
+    # /proc/stat), as is any process's start time in /proc/<pid>/stat: a fingerprint of the host.
+    host_uptime = float(Path("/proc/uptime").read_text().split()[0])
+    if host_uptime < 120:
+        pytest.skip("the host booted moments ago: its clocks and a fresh namespace's look alike")
+    source = (
+        "import os, time\n"
+        "print(time.clock_gettime(time.CLOCK_BOOTTIME), time.clock_gettime(time.CLOCK_MONOTONIC),"
+        " int(open('/proc/self/stat').read().rsplit(')', 1)[1].split()[19])"
+        " / os.sysconf('SC_CLK_TCK'))"
+    )
+    boottime, monotonic, started = map(float, run(source).stdout.split())
+    # The run's clocks start near zero (at most its wall clock, here 5 s, and the setup).
+    assert max(boottime, monotonic, started) < 60 < host_uptime, (boottime, monotonic, started)
+
+
+AS_USER_CLOCKS = """
+import os, sys
+sys.path.insert(0, sys.argv[1])
+os.environ["QUIZZER_SANDBOX"] = "forkserver"
+from quizzer import sandbox
+done = sandbox.run_program("import time\\nprint(time.clock_gettime(time.CLOCK_BOOTTIME))")
+print(done.isolation, done.stdout.strip(), done.stderr.strip())
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root, to run quizzer as an ordinary user")
+def test_an_ordinary_users_runs_have_clocks_of_their_own_too(sandboxed: str) -> None:
+    # The fork server is the runner an ordinary user gets; the fresh sandbox then has no
+    # capability left to make a time namespace with (the README says so).
+    if sandboxed != "forkserver":
+        pytest.skip("the script asks for the fork server itself")
+    [line] = run_as_ordinary_user(AS_USER_CLOCKS)
+    isolation, boottime = line.split(" ", 1)
+    assert isolation == "bwrap" and float(boottime) < 60, line

@@ -176,6 +176,7 @@ def run_once(status_fd: int, flags: set[str]) -> NoReturn:
     if nobody:
         become_nobody()
         enter_own_user_namespace(NOBODY)
+        enter_own_time_namespace()  # with the capabilities of that namespace, until the program
     folder = os.getcwd()
     write_files(request, folder)
     if "reap" in flags:
@@ -298,6 +299,23 @@ def enter_own_user_namespace(outer_id: int) -> None:
     ):
         with open(f"/proc/self/{name}", "w") as file:
             file.write(text)
+
+
+def enter_own_time_namespace() -> None:
+    """Give the processes this one starts a time namespace whose monotonic and boot clocks
+    start near zero: CLOCK_BOOTTIME taken from the time of day is the host's boot time (the
+    btime masked in /proc/stat), and so is every process's start time in /proc/<pid>/stat.
+
+    Needs CAP_SYS_TIME over our user namespace; a kernel without time namespaces keeps the
+    host's clocks (nothing else depends on this)."""
+    import time
+
+    if _libc().unshare(CLONE_NEWTIME) != 0:
+        return
+    clocks = (("monotonic", time.CLOCK_MONOTONIC), ("boottime", time.CLOCK_BOOTTIME))
+    offsets = "".join(f"{name} {-int(time.clock_gettime(clock))} 0\n" for name, clock in clocks)
+    with open("/proc/self/timens_offsets", "w") as file:
+        file.write(offsets)
 
 
 def drop_capabilities() -> None:
@@ -585,6 +603,7 @@ def supervise(ctl_fd: int, out_fd: int, err_fd: int, *joins: int, flags: set[str
     request = marshal.loads(_receive(ctl, size))
     namespaces = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS
     _check(_libc().unshare(namespaces), "unshare(namespaces)")
+    enter_own_time_namespace()  # P, and so the program, starts in it
     status_read, status_write = os.pipe()
     go_read, go_write = os.pipe() if joins else (-1, -1)
     pid = os.fork()
