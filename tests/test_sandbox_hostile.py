@@ -866,7 +866,16 @@ def test_the_host_sees_the_program_in_a_cgroup_with_its_limits() -> None:
 
 # --- the host seen from inside ---
 
-HOST_FILES = ["cmdline", "stat", "interrupts", "uptime", "sys/kernel/random/boot_id", "cpuinfo"]
+HOST_FILES = [
+    "cmdline",
+    "stat",
+    "interrupts",
+    "uptime",
+    "sys/kernel/random/boot_id",
+    "cpuinfo",
+    "sys/fs/file-nr",
+    "sys/fs/dentry-state",
+]
 
 
 def test_proc_does_not_show_the_host() -> None:

@@ -246,6 +246,11 @@ PROC_MASKED_FILES = (
     "kpagecgroup",
     "config.gz",
     "program_cpu",
+    # The whole host's open files, inodes and dentries: live counters of its activity.
+    "sys/fs/file-nr",
+    "sys/fs/inode-nr",
+    "sys/fs/inode-state",
+    "sys/fs/dentry-state",
 )
 PROC_MASKED_DIRS = ("acpi", "bus", "driver", "irq", "pressure", "scsi", "tty", "asound")
 
