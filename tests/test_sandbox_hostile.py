@@ -982,3 +982,12 @@ def test_an_ordinary_users_runs_have_clocks_of_their_own_too(sandboxed: str) -> 
     [line] = run_as_ordinary_user(AS_USER_CLOCKS)
     isolation, boottime = line.split(" ", 1)
     assert isolation == "bwrap" and float(boottime) < 60, line
+
+
+def test_the_runs_cgroup_does_not_tell_quizzers_pid() -> None:
+    # The run's cgroup is named quizzer-<pid>-<n>: seen from inside, it told quizzer's pid on
+    # the host and how many programs ran before this one.
+    if cgroup.find().hierarchy is None:
+        pytest.skip(f"no cgroup here: {cgroup.find().reason}")
+    seen = run("print(open('/proc/self/cgroup').read())").stdout
+    assert "quizzer-" not in seen and str(os.getpid()) not in seen, seen
