@@ -183,6 +183,20 @@ def test_a_review_database_that_is_a_link_is_refused(
     assert [p.name for p in home.glob("reviews.sqlite3*")] == [link.name]
 
 
+def test_a_cache_folder_that_is_a_link_is_not_used(
+    runner: CliRunner, tmp_path: Path, home: Path
+) -> None:
+    # As the review database: quizzer makes no file where a link in its data folder points.
+    home.mkdir(parents=True, exist_ok=True)
+    target = tmp_path / "elsewhere"
+    target.mkdir()
+    (home / "cache").symlink_to(target, target_is_directory=True)
+    for _ in range(2):  # the second run would read what the first one cached
+        result = runner.invoke(cli, ["sections"])
+        assert result.exit_code == 0 and "Coroutine" in result.output, result.output
+    assert list(target.iterdir()) == []
+
+
 def test_rich_output_shows_control_characters_as_escapes(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
