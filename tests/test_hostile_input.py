@@ -147,6 +147,25 @@ def test_a_long_dotted_key_is_refused_in_linear_time(
     assert done.stdout == f"1 {tmp_path / 'dotted.toml'}:3: a dotted key of over 64 parts\n"
 
 
+def test_a_recall_back_of_unclosed_fences_is_verified_in_linear_time(
+    tmp_path: Path, home: Path
+) -> None:
+    # 100,000 opening fences and no closing one: looking for the close again from each opening
+    # is 10^10 steps (minutes); one pass, a moment. The generous timeout fails only the former.
+    back = json.dumps("```py\n" * 100_000)  # a TOML basic string too
+    card = CARD.replace('back = "Back"', f"back = {back}")
+    write_deck(tmp_path, "fences.toml", f'deck = "d"\nsection = "s"\n{card}')
+    done = subprocess.run(
+        [sys.executable, "-m", "quizzer", "verify", "--deck", str(tmp_path), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "QUIZZER_HOME": str(home)},
+    )
+    [card] = json.loads(done.stdout)["cards"]
+    assert (done.returncode, card["id"], card["ok"]) == (0, "ok", True), done.stderr
+
+
 def test_a_deck_too_large_in_all_its_files_is_one_error_line(
     runner: CliRunner, tmp_path: Path
 ) -> None:
