@@ -27,7 +27,7 @@ _CODE_START = re.compile(
 )
 # ... or when it has no two words side by side outside its string literals (prose has).
 _STRING_LITERAL = re.compile(r"\"[^\"]*\"|'[^']*'")
-_TWO_WORDS = re.compile(r"[A-Za-z]+ +[A-Za-z]+")
+_TWO_WORDS = re.compile(r"(?<![A-Za-z])[A-Za-z]++ +[A-Za-z]")  # from word starts only: linear
 # An exception line of a traceback: the class (dotted, capitalized) and maybe its message,
 # also inside an exception group's "| " frame.
 _EXCEPTION_LINE = re.compile(r"^[\s|+]*((?:[A-Za-z_]\w*\.)*[A-Z]\w*)(?::\s.*|:)?$")

@@ -166,6 +166,80 @@ def test_a_recall_back_of_unclosed_fences_is_verified_in_linear_time(
     assert (done.returncode, card["id"], card["ok"]) == (0, "ok", True), done.stderr
 
 
+def verify_json(deck: Path, home: Path) -> dict[str, object]:
+    """`quizzer verify --json` of `deck`, in a process of its own; fails past a generous timeout
+    (judged from outside: only work out of proportion to the input takes that long)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "quizzer", "verify", "--deck", str(deck), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "QUIZZER_HOME": str(home)},
+    )
+    assert done.returncode in (0, 1), done.stderr
+    result: dict[str, object] = json.loads(done.stdout)
+    return result
+
+
+LONG_STDERR_CARD = """
+[[card]]
+id = "loud"
+front = "Print one"
+back = "print(1)"
+kind = "write"
+program = '''
+import sys
+sys.stderr.write("a" * (1 << 20))
+{{answer}}
+'''
+output = "1"
+"""
+
+
+def test_a_program_s_long_stderr_line_is_judged_in_linear_time(tmp_path: Path, home: Path) -> None:
+    # 1 MiB of stderr on one line (the output cap): the judge's file-name pattern, tried from
+    # every character of it, scanned the rest each time: most of an hour on the host.
+    write_deck(tmp_path, "loud.toml", f'deck = "d"\nsection = "s"\n{LONG_STDERR_CARD}')
+    [card] = verify_json(tmp_path, home)["cards"]  # type: ignore[misc]
+    assert card["id"] == "loud"
+
+
+def test_a_recall_back_of_one_long_word_is_verified_in_linear_time(
+    tmp_path: Path, home: Path
+) -> None:
+    # Its first line is searched for two words side by side (prose is not code): from every
+    # letter of a 1 MB word, the search scanned the rest of it.
+    card = CARD.replace('back = "Back"', f'back = "{"a" * 1_000_000}"')
+    write_deck(tmp_path, "word.toml", f'deck = "d"\nsection = "s"\n{card}')
+    [checked] = verify_json(tmp_path, home)["cards"]  # type: ignore[misc]
+    assert checked["id"] == "ok"
+
+
+CALLS = """
+import sys
+from quizzer.quiz import _calls
+print(sorted(_calls(sys.stdin.read()))[:3])
+"""
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ("a" * 1_000_000, "[]"),
+        ("1" * 1_000_000 + "x(", "['x']"),
+        ("a." * 200_000 + "b(", "['a', 'a.a', 'a.a.a']"),
+    ],
+    ids=["word", "digits", "dotted"],
+)
+def test_what_a_back_calls_is_found_in_linear_time(code: str, expected: str) -> None:
+    # `quizzer test` compares what the cards' backs call; the name pattern was tried from every
+    # character of a long run, and a dotted name gave all its prefixes (square of its parts).
+    done = subprocess.run(
+        [sys.executable, "-c", CALLS], input=code, capture_output=True, text=True, timeout=120
+    )
+    assert done.stdout.strip() == expected, done.stderr
+
+
 def test_a_deck_too_large_in_all_its_files_is_one_error_line(
     runner: CliRunner, tmp_path: Path
 ) -> None:
