@@ -72,6 +72,18 @@ MAX_PROBLEMS_SHOWN = 200  # a huge bad file must not bury the terminal
 _SPECIFIER = re.compile(r"\s*(>=|<=|==|!=|>|<)\s*(\d{1,9}(?:\.\d{1,9}){0,2})\s*")
 _CARD_HEADER = re.compile(r"^[ \t]*\[\[[ \t]*card[ \t]*\]\]", re.MULTILINE)
 _KEY_ASSIGNMENT = re.compile(r"""^\s*(?:"([^"\n]*)"|'([^'\n]*)'|([A-Za-z0-9_-]+))\s*=""")
+# tomllib's work on one dotted key (`a.b.c = 1`, `[a.b.c]`) grows with the square of its parts:
+# 100,000 parts (200 KB) took a minute. No deck needs more than a few, so longer ones are
+# refused before parsing. The search stays linear on any text: runs of blanks are squeezed to
+# one first, a chain is only tried from its first part (not after a dot or a key character,
+# nor after a backslash, which no key follows), and every part is possessive.
+MAX_KEY_PARTS = 64
+_BLANKS = re.compile(r"[ \t]+")
+_KEY_PART = r"""(?:[A-Za-z0-9_-]++|"(?:[^"\\\n]|\\.)*+"|'[^'\n]*+')"""
+_DOT = r" ?+\. ?+"
+_LONG_DOTTED_KEY = re.compile(
+    rf"(?<![.\\A-Za-z0-9_-])(?<!\. ){_KEY_PART}{_DOT}(?:{_KEY_PART}{_DOT}){{{MAX_KEY_PARTS - 1}}}"
+)
 _SYNTAX_LINE = re.compile(r"\(at line (\d+), column \d+\)")
 # Control characters a terminal would act on (colours, clearing it, setting its title): a shared
 # deck must not reach the terminal with them. Tab and newline are text; so is \r before \n.
@@ -320,6 +332,9 @@ def _parse(file: Path, raw: bytes, problems: list[str]) -> _Source | None:
         line = raw.count(b"\n", 0, error.start) + 1
         problems.append(f"{file}:{line}: not UTF-8 text (byte 0x{raw[error.start]:02x})")
         return None
+    if (long_key := _long_dotted_key_line(text)) is not None:
+        problems.append(f"{file}:{long_key}: a dotted key of over {MAX_KEY_PARTS} parts")
+        return None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
@@ -332,6 +347,13 @@ def _parse(file: Path, raw: bytes, problems: list[str]) -> _Source | None:
         problems.append(f"{file}: invalid TOML: nesting too deep")
         return None
     return _Source(file, text, data)
+
+
+def _long_dotted_key_line(text: str) -> int | None:
+    """The line of the first dotted key of over MAX_KEY_PARTS parts in `text`, or None."""
+    squeezed = _BLANKS.sub(" ", text)
+    found = _LONG_DOTTED_KEY.search(squeezed)
+    return None if found is None else squeezed.count("\n", 0, found.start()) + 1
 
 
 def _section_from(source: _Source, problems: list[str]) -> Section | None:

@@ -41,8 +41,11 @@ def key_for(file: Path, raw: bytes) -> CacheKey:
 
 def get(key: CacheKey) -> dict[str, Any] | None:
     """The JSON object stored under `key`, or None (no entry, or one of other content)."""
+    folder = paths.cache_dir()
+    if folder.is_symlink():  # see put
+        return None
     try:
-        data = json.loads((paths.cache_dir() / f"{key.slot}.json").read_bytes())
+        data = json.loads((folder / f"{key.slot}.json").read_bytes())
     except (OSError, ValueError, RecursionError):  # ValueError: bad JSON or bad UTF-8
         return None
     if not isinstance(data, dict) or data.pop(_DIGEST_KEY, None) != key.digest:
@@ -54,6 +57,8 @@ def put(key: CacheKey, data: dict[str, Any]) -> None:
     """Store `data` under `key`, in place of the file's earlier entry; a cache that cannot be
     written is simply not used."""
     folder = paths.cache_dir()
+    if folder.is_symlink():  # refused, as the review database is: it would put files elsewhere
+        return
     try:
         text = json.dumps({**data, _DIGEST_KEY: key.digest}, ensure_ascii=False,
                           separators=(",", ":"))  # fmt: skip

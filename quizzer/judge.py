@@ -41,7 +41,9 @@ _TOP_LEVEL_AWAIT = ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
 # What varies in stderr from run to run, or between the answer and the reference, without
 # meaning anything: where a warning was raised, file names and line numbers, numbers with a dot.
 _WARNING_PLACE = re.compile(r"^\S+\.py:\d+: (?=\w*(?:Warning|Error)\b)")
-_FILE_PLACE = re.compile(r"[\w./<>-]+\.py(?::\d+|\", line \d+)")
+# Tried only where a run of path characters starts: from every character of a long run, the
+# search scanned the rest of it (a 1 MiB line of stderr: most of an hour).
+_FILE_PLACE = re.compile(r"(?<![\w./<>-])[\w./<>-]+\.py(?::\d+|\", line \d+)")
 _DECIMAL = re.compile(r"\b\d+\.\d+\b")
 # A line of stderr that reports a warning or an error (a program may print other things there).
 _SIGNAL = re.compile(

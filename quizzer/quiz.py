@@ -25,7 +25,10 @@ MIN_DISTRACTORS = 2  # fewer than this and the card is self-graded
 MAX_LINES_RATIO = 3  # a distractor far longer or shorter than the answer gives it away
 TEST_SOURCE = "test"  # the `source` of review rows that --record writes
 
-_CALL = re.compile(r"([A-Za-z_][\w.]*)\s*\(")
+# A name called: the run of name characters before "(", from its first letter. Tried only where
+# such a run starts, and possessive, so that the search is linear (it was quadratic in a run).
+_CALL = re.compile(r"(?<![\w.])(?:[^\W_A-Za-z]|\.)*+([A-Za-z_][\w.]*+)\s*+\(")
+MAX_CALL_PARTS = 8  # of a dotted name: its prefixes grow with the square of its parts
 _WORD = re.compile(r"[A-Za-z_]\w*")
 
 
@@ -246,7 +249,7 @@ def _calls(code: str) -> set[str]:
     """What the code calls, with each dotted prefix: 'asyncio.gather' gives it and 'asyncio'."""
     names: set[str] = set()
     for name in _CALL.findall(code):
-        parts = name.split(".")
+        parts = name.split(".", MAX_CALL_PARTS)[:MAX_CALL_PARTS]
         names.update(".".join(parts[: n + 1]) for n in range(len(parts)))
     return names
 

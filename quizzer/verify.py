@@ -20,7 +20,6 @@ from quizzer.model import SHEET_FIX_TAG, Card, Kind, Run, Verdict
 from quizzer.mutants import Mutant, mutants_of
 
 MUTANT_TIMEOUT = 2.0  # seconds a mutant runs at least before it counts as hanging
-_FENCE = re.compile(r"^[ \t]*```[^\n`]*\n(.*?)^[ \t]*```[ \t]*$", re.MULTILINE | re.DOTALL)
 # A recall back without a fence is code when its first line starts like code: a comment, a
 # decorator, a lower-case keyword that opens a statement, or an assignment...
 _CODE_START = re.compile(
@@ -31,7 +30,7 @@ _CODE_START = re.compile(
 )
 # ... or when it has no two words side by side outside its string literals (prose has).
 _STRING_LITERAL = re.compile(r"\"[^\"]*\"|'[^']*'")
-_TWO_WORDS = re.compile(r"[A-Za-z]+ +[A-Za-z]+")
+_TWO_WORDS = re.compile(r"(?<![A-Za-z])[A-Za-z]++ +[A-Za-z]")  # from word starts only: linear
 # An exception line of a traceback: the class (dotted, capitalized) and maybe its message,
 # also inside an exception group's "| " frame.
 _EXCEPTION_LINE = re.compile(r"^[\s|+]*((?:[A-Za-z_]\w*\.)*[A-Z]\w*)(?::\s.*|:)?$")
@@ -130,13 +129,36 @@ class Check:
 def recall_code(back: str) -> list[str]:
     """The code in a recall back, which must compile: each fenced block, or the whole back when
     it has no fence and its first line is code; prose is not code (README: recall backs)."""
-    blocks = [textwrap.dedent(found.group(1)) for found in _FENCE.finditer(back)]
+    blocks = [textwrap.dedent(block) for block in fenced_blocks(back)]
     if blocks or "```" in back:
         return blocks
     first = next((line.strip() for line in back.splitlines() if line.strip()), "")
     if _CODE_START.match(first) or not _TWO_WORDS.search(_STRING_LITERAL.sub("", first)):
         return [back]
     return []
+
+
+def fenced_blocks(text: str) -> list[str]:
+    """The contents of the ``` fenced blocks of `text`, in one pass over its lines.
+
+    A fence opens on a line of ``` and an info string (no more backticks), and closes on a line
+    of ``` alone (either may be indented); an unclosed fence is no block. A regex that searched
+    for the closing fence again from each opening one took a minute over 100 KB of openings.
+    """
+    lines = text.split("\n")
+    blocks: list[str] = []
+    inside: list[str] | None = None
+    for number, line in enumerate(lines, 1):
+        bare = line.lstrip(" \t")
+        if inside is None:
+            if bare.startswith("```") and "`" not in bare[3:] and number < len(lines):
+                inside = []
+        elif bare.startswith("```") and not bare[3:].strip(" \t"):
+            blocks.append("".join(part + "\n" for part in inside))
+            inside = None
+        else:
+            inside.append(line)
+    return blocks
 
 
 def check_card(card: Card, *, mutants: bool = False) -> Check:

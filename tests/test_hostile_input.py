@@ -126,6 +126,120 @@ def test_many_unknown_keys_are_reported_in_linear_time(tmp_path: Path, where: st
     assert last.strip() == "... and 99800 more problems"
 
 
+@pytest.mark.parametrize(
+    ("line", "separator"),
+    [("KEY = 1", "."), ("[KEY]", "."), ("KEY = 1", ' .  "q" \t. '), ("x = { KEY = 1 }", ".")],
+    ids=["key", "table", "spaced-quoted", "inline"],
+)
+def test_a_long_dotted_key_is_refused_in_linear_time(
+    tmp_path: Path, line: str, separator: str
+) -> None:
+    # tomllib's work on one dotted key is quadratic in its parts: 200,000 parts take minutes.
+    # The generous timeout fails only a loader that hands such a key to tomllib.
+    parts = line.replace("KEY", separator.join(["k"] * 200_000))
+    write_deck(tmp_path, "dotted.toml", f'deck = "d"\nsection = "s"\n{parts}\n{CARD}')
+    done = subprocess.run(
+        [sys.executable, "-c", LOAD, str(tmp_path / "dotted.toml")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.stdout == f"1 {tmp_path / 'dotted.toml'}:3: a dotted key of over 64 parts\n"
+
+
+def test_a_recall_back_of_unclosed_fences_is_verified_in_linear_time(
+    tmp_path: Path, home: Path
+) -> None:
+    # 100,000 opening fences and no closing one: looking for the close again from each opening
+    # is 10^10 steps (minutes); one pass, a moment. The generous timeout fails only the former.
+    back = json.dumps("```py\n" * 100_000)  # a TOML basic string too
+    card = CARD.replace('back = "Back"', f"back = {back}")
+    write_deck(tmp_path, "fences.toml", f'deck = "d"\nsection = "s"\n{card}')
+    done = subprocess.run(
+        [sys.executable, "-m", "quizzer", "verify", "--deck", str(tmp_path), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "QUIZZER_HOME": str(home)},
+    )
+    [card] = json.loads(done.stdout)["cards"]
+    assert (done.returncode, card["id"], card["ok"]) == (0, "ok", True), done.stderr
+
+
+def verify_json(deck: Path, home: Path) -> dict[str, object]:
+    """`quizzer verify --json` of `deck`, in a process of its own; fails past a generous timeout
+    (judged from outside: only work out of proportion to the input takes that long)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "quizzer", "verify", "--deck", str(deck), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "QUIZZER_HOME": str(home)},
+    )
+    assert done.returncode in (0, 1), done.stderr
+    result: dict[str, object] = json.loads(done.stdout)
+    return result
+
+
+LONG_STDERR_CARD = """
+[[card]]
+id = "loud"
+front = "Print one"
+back = "print(1)"
+kind = "write"
+program = '''
+import sys
+sys.stderr.write("a" * (1 << 20))
+{{answer}}
+'''
+output = "1"
+"""
+
+
+def test_a_program_s_long_stderr_line_is_judged_in_linear_time(tmp_path: Path, home: Path) -> None:
+    # 1 MiB of stderr on one line (the output cap): the judge's file-name pattern, tried from
+    # every character of it, scanned the rest each time: most of an hour on the host.
+    write_deck(tmp_path, "loud.toml", f'deck = "d"\nsection = "s"\n{LONG_STDERR_CARD}')
+    [card] = verify_json(tmp_path, home)["cards"]  # type: ignore[misc]
+    assert card["id"] == "loud"
+
+
+def test_a_recall_back_of_one_long_word_is_verified_in_linear_time(
+    tmp_path: Path, home: Path
+) -> None:
+    # Its first line is searched for two words side by side (prose is not code): from every
+    # letter of a 1 MB word, the search scanned the rest of it.
+    card = CARD.replace('back = "Back"', f'back = "{"a" * 1_000_000}"')
+    write_deck(tmp_path, "word.toml", f'deck = "d"\nsection = "s"\n{card}')
+    [checked] = verify_json(tmp_path, home)["cards"]  # type: ignore[misc]
+    assert checked["id"] == "ok"
+
+
+CALLS = """
+import sys
+from quizzer.quiz import _calls
+print(sorted(_calls(sys.stdin.read()))[:3])
+"""
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ("a" * 1_000_000, "[]"),
+        ("1" * 1_000_000 + "x(", "['x']"),
+        ("a." * 200_000 + "b(", "['a', 'a.a', 'a.a.a']"),
+    ],
+    ids=["word", "digits", "dotted"],
+)
+def test_what_a_back_calls_is_found_in_linear_time(code: str, expected: str) -> None:
+    # `quizzer test` compares what the cards' backs call; the name pattern was tried from every
+    # character of a long run, and a dotted name gave all its prefixes (square of its parts).
+    done = subprocess.run(
+        [sys.executable, "-c", CALLS], input=code, capture_output=True, text=True, timeout=120
+    )
+    assert done.stdout.strip() == expected, done.stderr
+
+
 def test_a_deck_too_large_in_all_its_files_is_one_error_line(
     runner: CliRunner, tmp_path: Path
 ) -> None:
@@ -160,6 +274,20 @@ def test_a_review_database_that_is_a_link_is_refused(
     ]
     assert list(target.parent.iterdir()) == []  # nothing made where it points
     assert [p.name for p in home.glob("reviews.sqlite3*")] == [link.name]
+
+
+def test_a_cache_folder_that_is_a_link_is_not_used(
+    runner: CliRunner, tmp_path: Path, home: Path
+) -> None:
+    # As the review database: quizzer makes no file where a link in its data folder points.
+    home.mkdir(parents=True, exist_ok=True)
+    target = tmp_path / "elsewhere"
+    target.mkdir()
+    (home / "cache").symlink_to(target, target_is_directory=True)
+    for _ in range(2):  # the second run would read what the first one cached
+        result = runner.invoke(cli, ["sections"])
+        assert result.exit_code == 0 and "Coroutine" in result.output, result.output
+    assert list(target.iterdir()) == []
 
 
 def test_rich_output_shows_control_characters_as_escapes(

@@ -866,7 +866,16 @@ def test_the_host_sees_the_program_in_a_cgroup_with_its_limits() -> None:
 
 # --- the host seen from inside ---
 
-HOST_FILES = ["cmdline", "stat", "interrupts", "uptime", "sys/kernel/random/boot_id", "cpuinfo"]
+HOST_FILES = [
+    "cmdline",
+    "stat",
+    "interrupts",
+    "uptime",
+    "sys/kernel/random/boot_id",
+    "cpuinfo",
+    "sys/fs/file-nr",
+    "sys/fs/dentry-state",
+]
 
 
 def test_proc_does_not_show_the_host() -> None:
@@ -879,3 +888,106 @@ def test_proc_does_not_show_the_host() -> None:
         assert seen[name] == "", name
     listed = run("import os\nprint(sorted(os.listdir('/proc/irq') + os.listdir('/proc/bus')))")
     assert listed.stdout == "[]\n"
+
+
+HOLD_IN_TCP_BUFFERS = """
+import os, socket, time
+for _ in range(12):
+    if os.fork() == 0:
+        held, keep = 0, []
+        try:
+            for _ in range(100):
+                server = socket.create_server(("127.0.0.1", 0))
+                sender = socket.create_connection(server.getsockname())
+                keep += [sender, server.accept()[0], server]
+                sender.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 << 20)
+                sender.setblocking(False)
+                while True:
+                    try:
+                        held += sender.send(b"x" * 65536)
+                    except BlockingIOError:
+                        break
+        except OSError:
+            pass
+        os.write(1, b"%d\\n" % held)
+        time.sleep(3)
+        os._exit(0)
+while True:
+    try:
+        os.wait()
+    except ChildProcessError:
+        break
+"""
+
+
+def tcp_memory_bytes() -> int:
+    """What the host's TCP sockets hold in buffers now (all of them: /proc/net/sockstat)."""
+    for line in Path("/proc/net/sockstat").read_text().splitlines():
+        if line.startswith("TCP:"):
+            fields = line.split()
+            return int(fields[fields.index("mem") + 1]) * os.sysconf("SC_PAGE_SIZE")
+    raise AssertionError("no TCP line in /proc/net/sockstat")
+
+
+def test_loopback_tcp_buffers_count_against_the_limit() -> None:
+    # Socket buffers are no process's address space; cgroup v1 counts them only when told to.
+    if cgroup.find().hierarchy is None:
+        pytest.skip(f"no cgroup here: {cgroup.find().reason}")
+    before = tcp_memory_bytes()
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        running = pool.submit(run, HOLD_IN_TCP_BUFFERS, limits=SMALL_MEMORY, timeout=60)
+        peak = before
+        while not running.done():
+            peak = max(peak, tcp_memory_bytes())
+            time.sleep(0.05)
+        result = running.result()
+    held = sum(int(line) for line in result.stdout.split())
+    assert peak - before < SMALL_MEMORY.memory_bytes, (peak - before, result)
+    assert held < SMALL_MEMORY.memory_bytes, result
+
+
+def test_the_clocks_do_not_tell_the_hosts_boot_time() -> None:
+    # The time of day less CLOCK_BOOTTIME is the host's boot time (the btime masked in
+    # /proc/stat), as is any process's start time in /proc/<pid>/stat: a fingerprint of the host.
+    host_uptime = float(Path("/proc/uptime").read_text().split()[0])
+    if host_uptime < 120:
+        pytest.skip("the host booted moments ago: its clocks and a fresh namespace's look alike")
+    source = (
+        "import os, time\n"
+        "print(time.clock_gettime(time.CLOCK_BOOTTIME), time.clock_gettime(time.CLOCK_MONOTONIC),"
+        " int(open('/proc/self/stat').read().rsplit(')', 1)[1].split()[19])"
+        " / os.sysconf('SC_CLK_TCK'))"
+    )
+    boottime, monotonic, started = map(float, run(source).stdout.split())
+    # The run's clocks start near zero (at most its wall clock, here 5 s, and the setup).
+    assert max(boottime, monotonic, started) < 60 < host_uptime, (boottime, monotonic, started)
+
+
+AS_USER_CLOCKS = """
+import os, sys
+sys.path.insert(0, sys.argv[1])
+os.environ["QUIZZER_SANDBOX"] = "forkserver"
+from quizzer import sandbox
+done = sandbox.run_program("import time\\nprint(time.clock_gettime(time.CLOCK_BOOTTIME))")
+print(done.isolation, done.stdout.strip(), done.stderr.strip())
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root, to run quizzer as an ordinary user")
+def test_an_ordinary_users_runs_have_clocks_of_their_own_too(sandboxed: str) -> None:
+    # The fork server is the runner an ordinary user gets; the fresh sandbox then has no
+    # capability left to make a time namespace with (the README says so).
+    if sandboxed != "forkserver":
+        pytest.skip("the script asks for the fork server itself")
+    [line] = run_as_ordinary_user(AS_USER_CLOCKS)
+    isolation, boottime = line.split(" ", 1)
+    assert isolation == "bwrap" and float(boottime) < 60, line
+
+
+def test_the_runs_cgroup_does_not_tell_quizzers_pid() -> None:
+    # The run's cgroup is named quizzer-<pid>-<n>: seen from inside, it told quizzer's pid on
+    # the host and how many programs ran before this one.
+    if cgroup.find().hierarchy is None:
+        pytest.skip(f"no cgroup here: {cgroup.find().reason}")
+    seen = run("print(open('/proc/self/cgroup').read())").stdout
+    assert "quizzer-" not in seen and str(os.getpid()) not in seen, seen

@@ -166,8 +166,9 @@ class SandboxCommand:
         args += ["--chdir", "/tmp"]
         args += ["--remount-ro", "/", "--info-fd", str(self._info_write), "--cap-drop", "ALL"]
         caps = ["CAP_SETUID", "CAP_SETGID"] if self.as_root else []  # to become nobody
-        if self.server:  # to mount each program's /proc and /tmp, bring up its loopback, end it
-            caps += ["CAP_SYS_ADMIN", "CAP_NET_ADMIN", "CAP_KILL"]
+        if self.server:  # to mount each program's /proc and /tmp, bring up its loopback, end it,
+            # and give it clocks of its own (a time namespace)
+            caps += ["CAP_SYS_ADMIN", "CAP_NET_ADMIN", "CAP_KILL", "CAP_SYS_TIME"]
             if not self.as_root:  # the kernel lets a user namespace map uid 0 only with it
                 caps.append("CAP_SETFCAP")
         for cap in caps:

@@ -51,12 +51,14 @@ def describe(found: Found) -> str:
     if found.hierarchy is None:
         return (
             "per process (no cgroup: " + found.reason + "): each process's address space, "
-            "a process cap, sized /tmp and /dev/shm; memfd_create and SysV shm refused"
+            "a process cap, sized /tmp and /dev/shm; memfd_create and SysV shm refused; "
+            "socket buffers not counted"
         )
     files = "memory.max, pids.max" if found.hierarchy.version == 2 else "memory, pids"
     return (
         f"cgroup v{found.hierarchy.version} per program ({files}) under "
         f"{found.hierarchy.memory}: all its processes, shared memory and /tmp together"
+        + ("" if found.hierarchy.version == 2 else "; TCP buffers up to a quarter more")
     )
 
 
@@ -166,6 +168,11 @@ def _remove_stale(hierarchy: Hierarchy) -> None:
                         entry.rmdir()
 
 
+def tcp_bytes(limits: Limits) -> int:
+    """What a run's TCP buffers may hold under cgroup v1, beside its memory limit: a quarter."""
+    return limits.memory_bytes // 4
+
+
 class RunGroup:
     """One run's cgroup, made with its limits; its launcher is moved in through `fds`.
 
@@ -202,6 +209,10 @@ class RunGroup:
             (memory / "memory.limit_in_bytes").write_text(str(limits.memory_bytes))
             with contextlib.suppress(OSError):
                 (memory / "memory.memsw.limit_in_bytes").write_text(str(limits.memory_bytes))
+            # v1 counts TCP buffers apart from memory.limit_in_bytes, and only once this has a
+            # limit: without one, loopback connections hold gigabytes (v2 counts them itself).
+            with contextlib.suppress(OSError):  # a kernel without it has no v1 kmem either
+                (memory / "memory.kmem.tcp.limit_in_bytes").write_text(str(tcp_bytes(limits)))
 
     def move(self, pid: int) -> None:
         """Move process `pid` (of the writer's pid namespace) into the group."""

@@ -176,6 +176,7 @@ def run_once(status_fd: int, flags: set[str]) -> NoReturn:
     if nobody:
         become_nobody()
         enter_own_user_namespace(NOBODY)
+        enter_own_time_namespace()  # with the capabilities of that namespace, until the program
     folder = os.getcwd()
     write_files(request, folder)
     if "reap" in flags:
@@ -184,6 +185,8 @@ def run_once(status_fd: int, flags: set[str]) -> NoReturn:
     libc = _libc()
     _check(libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0), "prctl(PR_SET_DUMPABLE)")
     wait_for_cgroup(request["go"])
+    if nobody:  # with the capabilities of our user namespace (the program drops them)
+        enter_own_cgroup_namespace()
     pid = os.fork()
     if pid == 0:
         os.close(status_fd)
@@ -245,6 +248,11 @@ PROC_MASKED_FILES = (
     "kpagecgroup",
     "config.gz",
     "program_cpu",
+    # The whole host's open files, inodes and dentries: live counters of its activity.
+    "sys/fs/file-nr",
+    "sys/fs/inode-nr",
+    "sys/fs/inode-state",
+    "sys/fs/dentry-state",
 )
 PROC_MASKED_DIRS = ("acpi", "bus", "driver", "irq", "pressure", "scsi", "tty", "asound")
 
@@ -253,6 +261,7 @@ PROC_MASKED_DIRS = ("acpi", "bus", "driver", "irq", "pressure", "scsi", "tty", "
 
 NOBODY = 65534
 CLONE_NEWUSER = 0x10000000
+CLONE_NEWCGROUP = 0x02000000
 PR_SET_DUMPABLE = 4
 PR_CAPBSET_DROP = 24
 PR_SET_CHILD_SUBREAPER = 36
@@ -298,6 +307,30 @@ def enter_own_user_namespace(outer_id: int) -> None:
     ):
         with open(f"/proc/self/{name}", "w") as file:
             file.write(text)
+
+
+def enter_own_time_namespace() -> None:
+    """Give the processes this one starts a time namespace whose monotonic and boot clocks
+    start near zero: CLOCK_BOOTTIME taken from the time of day is the host's boot time (the
+    btime masked in /proc/stat), and so is every process's start time in /proc/<pid>/stat.
+
+    Needs CAP_SYS_TIME over our user namespace; a kernel without time namespaces keeps the
+    host's clocks (nothing else depends on this)."""
+    import time
+
+    if _libc().unshare(CLONE_NEWTIME) != 0:
+        return
+    clocks = (("monotonic", time.CLOCK_MONOTONIC), ("boottime", time.CLOCK_BOOTTIME))
+    offsets = "".join(f"{name} {-int(time.clock_gettime(clock))} 0\n" for name, clock in clocks)
+    with open("/proc/self/timens_offsets", "w") as file:
+        file.write(offsets)
+
+
+def enter_own_cgroup_namespace() -> None:
+    """Make the cgroup this process is in the root of what /proc/<pid>/cgroup shows: the run's
+    cgroup's name tells quizzer's pid on the host and how many runs came before this one.
+    Best effort: without the capability the program sees that name, nothing more."""
+    _libc().unshare(CLONE_NEWCGROUP)
 
 
 def drop_capabilities() -> None:
@@ -585,6 +618,7 @@ def supervise(ctl_fd: int, out_fd: int, err_fd: int, *joins: int, flags: set[str
     request = marshal.loads(_receive(ctl, size))
     namespaces = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS
     _check(_libc().unshare(namespaces), "unshare(namespaces)")
+    enter_own_time_namespace()  # P, and so the program, starts in it
     status_read, status_write = os.pipe()
     go_read, go_write = os.pipe() if joins else (-1, -1)
     pid = os.fork()
@@ -679,7 +713,6 @@ def init(
         enter_own_user_namespace(NOBODY)
     else:  # bwrap made us root of its user namespace, which maps root to the user
         enter_own_user_namespace(0)
-    drop_capabilities()
     # A session and process group of its own: kill(0), killpg and setpriority(PRIO_PGRP, 0)
     # would otherwise reach the server's group, and so every other run (and, as an ordinary
     # user, the server itself). kill(-1) and pids stay within this run's pid namespace.
@@ -690,6 +723,8 @@ def init(
     # Undumpable, so the program can neither ptrace us nor open our fds through /proc/1/fd.
     _check(_libc().prctl(PR_SET_DUMPABLE, 0, 0, 0, 0), "prctl(PR_SET_DUMPABLE)")
     wait_for_cgroup(go_fd)  # Q, and all Q starts, is in the run's cgroup from its first page
+    enter_own_cgroup_namespace()
+    drop_capabilities()
     program = os.fork()
     if program == 0:
         _check(_libc().prctl(PR_SET_DUMPABLE, 1, 0, 0, 0), "prctl(PR_SET_DUMPABLE)")
