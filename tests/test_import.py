@@ -518,3 +518,25 @@ def test_a_terminal_shows_a_progress_bar_and_ctrl_c_leaves_no_deck(
         assert "EXIT=0" in screen
     finally:
         terminal.close()
+
+
+# -- what a new user's own sheets and decks broke ---------------------------------------------
+
+
+def write_sheet(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_a_doctest_blankline_marker_stands_for_an_empty_line(tmp_path: Path) -> None:
+    path = write_sheet(
+        tmp_path,
+        "blank.md",
+        '# Blank\n\nTwo lines apart:\n\n    >>> print("a\\n\\nb")\n    a\n    <BLANKLINE>\n    b\n',
+    )
+    source = load_source(path)
+    run_examples(source)
+    (draft,) = source.drafts
+    assert (draft.kind, draft.output, draft.tags) == ("predict", "a\n\nb", [])
+    assert source.confirmed == 1 and source.findings == []

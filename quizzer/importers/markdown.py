@@ -45,6 +45,8 @@ OUTPUT_INFOS = {"output", "out", "text", "txt", "console", "plaintext", "stdout"
 _OUTPUT_LABEL = re.compile(r"^(output|out|prints|result|returns)\s*:?\s*$", re.IGNORECASE)
 _COMMENT_LABEL = re.compile(r"^(output|out|prints|result)\s*:?\s*$", re.IGNORECASE)
 _EXCEPTION_NAME = re.compile(r"[A-Z]\w*")
+# A doctest shows an empty line of output as this marker (doctest.BLANKLINE_MARKER).
+_BLANKLINE = re.compile(r"^<BLANKLINE>[ \t]*$", re.MULTILINE)
 _MAX_SHOWN_IN_NOTE = 400  # characters of the sheet's output quoted in a note
 
 
@@ -206,7 +208,7 @@ def _read_doctest(
         if example.exc_msg is not None:
             shown_error = example.exc_msg.split(":", 1)[0].strip().rsplit(".", 1)[-1]
             break  # a doctest's run ends at its exception
-        shown.append(example.want)
+        shown.append(_BLANKLINE.sub("", example.want))
     code = "\n".join(code_lines)
     if not compiles(code):
         source.add(_fragment(section, front, code, content))
