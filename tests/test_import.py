@@ -8,6 +8,7 @@ answered so the collection has a revlog), exported in both its current and legac
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import sqlite3
 import sys
@@ -540,3 +541,24 @@ def test_a_doctest_blankline_marker_stands_for_an_empty_line(tmp_path: Path) -> 
     (draft,) = source.drafts
     assert (draft.kind, draft.output, draft.tags) == ("predict", "a\n\nb", [])
     assert source.confirmed == 1 and source.findings == []
+
+
+def test_reimport_leaves_a_card_whose_output_holds_an_address_alone(
+    runner: CliRunner, tmp_path: Path, home: Path
+) -> None:
+    path = write_sheet(
+        tmp_path,
+        "objects.md",
+        "# Objects\n\nAn object:\n\n    >>> object()  # doctest: +ELLIPSIS\n"
+        "    <object object at 0x...>\n",
+    )
+    assert invoke(runner, "import", str(path)).exit_code == 0
+    folder = home / "decks" / "objects"
+    # As a run in another process would have it: the object at another address.
+    (section,) = folder.glob("*.toml")
+    text = section.read_text(encoding="utf-8")
+    section.write_text(re.sub(r"0x[0-9a-f]+", "0x7f0000001234", text), encoding="utf-8")
+    before = {f.name: f.read_bytes() for f in folder.glob("*.toml")}
+    again = json.loads(invoke(runner, "import", str(path), "--json").output)["decks"][0]
+    assert (again["updated"], again["unchanged"]) == (0, 1)  # the address differs each run
+    assert {f.name: f.read_bytes() for f in folder.glob("*.toml")} == before

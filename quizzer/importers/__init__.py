@@ -211,6 +211,15 @@ def normalizers_for(output: str) -> list[str]:
     return found
 
 
+def normalized(text: str, normalize: Iterable[str]) -> str:
+    """`text` with what the normalizers `normalize` name made the same on every run."""
+    if "addresses" in normalize:
+        text = ADDRESS.sub("0x...", text)
+    if "task-names" in normalize:
+        text = TASK_NAME.sub("Task-N", text)
+    return text
+
+
 def compiles(code: str) -> bool:
     """Whether `code` compiles as Python (top-level await allowed); nothing is run."""
     try:

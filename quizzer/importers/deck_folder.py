@@ -30,7 +30,7 @@ from quizzer.deck_writer import (
     unique_id,
 )
 from quizzer.errors import QuizzerError
-from quizzer.importers import Draft
+from quizzer.importers import Draft, normalized
 from quizzer.model import Deck
 
 FILE_MODE = 0o644
@@ -247,9 +247,13 @@ def _section_file(files: Mapping[str, Path], section: str) -> Path | None:
 
 
 def _same(old: dict[str, Any], new: dict[str, Any]) -> bool:
+    """Whether a card's table is the same as before, but for what its normalizers say changes
+    from run to run (an object's address in its output, say)."""
+
     def plain(table: dict[str, Any]) -> dict[str, Any]:
+        runs = table.get("normalize", [])
         return {
-            key: value.strip("\n") if isinstance(value, str) else value
+            key: normalized(value.strip("\n"), runs) if isinstance(value, str) else value
             for key, value in table.items()
             if not (key == "kind" and value == "recall")
         }

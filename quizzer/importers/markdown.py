@@ -22,16 +22,15 @@ from typing import TYPE_CHECKING
 from quizzer import sandbox
 from quizzer.errors import QuizzerError
 from quizzer.importers import (
-    ADDRESS,
     EXAMPLE_TIMEOUT,
     SHEET_FIX,
-    TASK_NAME,
     Draft,
     Example,
     Finding,
     ImportedSource,
     compiles,
     has_control,
+    normalized,
     normalizers_for,
     read_source_text,
 )
@@ -484,11 +483,7 @@ def _quote_shown(example: Example) -> str:
 
 def _same_output(shown: str, actual: str, normalize: list[str]) -> bool:
     def lines(text: str) -> list[str]:
-        if "addresses" in normalize:
-            text = ADDRESS.sub("0x...", text)
-        if "task-names" in normalize:
-            text = TASK_NAME.sub("Task-N", text)
-        return [line.rstrip() for line in text.strip("\n").splitlines()]
+        return [line.rstrip() for line in normalized(text, normalize).strip("\n").splitlines()]
 
     return lines(shown) == lines(actual)
 
