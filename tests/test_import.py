@@ -562,3 +562,21 @@ def test_reimport_leaves_a_card_whose_output_holds_an_address_alone(
     again = json.loads(invoke(runner, "import", str(path), "--json").output)["decks"][0]
     assert (again["updated"], again["unchanged"]) == (0, 1)  # the address differs each run
     assert {f.name: f.read_bytes() for f in folder.glob("*.toml")} == before
+
+
+def test_sections_whose_names_differ_only_in_case_are_one_section(
+    runner: CliRunner, tmp_path: Path, home: Path
+) -> None:
+    first = write_sheet(
+        tmp_path, "a.md", "# Shared\n\n## Lists\n\nReverse:\n\n```python\nprint([1, 2][::-1])\n```\n"
+    )
+    second = write_sheet(
+        tmp_path,
+        "b.md",
+        "# Shared\n\n## lists\n\nLast:\n\n```python\nprint([3, 4][-1])\n```\n\n"
+        "## LISTS\n\nFirst:\n\n```python\nprint([5][0])\n```\n",
+    )
+    result = runner.invoke(cli, ["import", str(first), str(second)])
+    assert result.exit_code == 0, result.output
+    deck = load_deck(home / "decks" / "shared")
+    assert [(s.name, len(s.cards)) for s in deck.sections] == [("Lists", 3)]

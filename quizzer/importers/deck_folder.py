@@ -77,9 +77,15 @@ def deck_folder_for(deck: str, parent: Path) -> Path:
 
 
 def plan_import(deck: str, sections: dict[str, str], drafts: Sequence[Draft], folder: Path) -> Plan:
-    """Work out what importing `drafts` into the deck folder `folder` changes."""
+    """Work out what importing `drafts` into the deck folder `folder` changes.
+
+    Section names are matched as the deck loader matches them, ignoring case: a draft whose
+    section differs from an earlier one only in case ("lists", "Lists") is put in that one."""
     refuse_builtin(folder)
     existing = _existing_deck(folder, deck)
+    spelling = {s.name.casefold(): s.name for s in existing.sections} if existing else {}
+    for draft in drafts:
+        draft.section = spelling.setdefault(draft.section.casefold(), draft.section)
     old_tables = _old_tables(existing)
     ids = assign_ids(drafts)
     plan = Plan(deck, folder, existing is None, ids, [], 0)
