@@ -568,7 +568,7 @@ def test_sections_whose_names_differ_only_in_case_are_one_section(
     runner: CliRunner, tmp_path: Path, home: Path
 ) -> None:
     first = write_sheet(
-        tmp_path, "a.md", "# Shared\n\n## Lists\n\nReverse:\n\n```python\nprint([1, 2][::-1])\n```\n"
+        tmp_path, "a.md", "# Shared\n\n## Lists\n\nReverse:\n\n```python\nprint([2, 1])\n```\n"
     )
     second = write_sheet(
         tmp_path,
