@@ -470,7 +470,7 @@ def test_a_deck_that_would_clash_with_another_is_not_written_at_all(
     result = runner.invoke(cli, ["import", str(path)])  # section Task is the built-in deck's
     assert result.exit_code == 2 and "already defined" in result.output
     assert not (home / "decks" / "asyncio").exists()
-    assert not any(p.name.startswith(".") for p in (home / "decks").iterdir())
+    assert not any(p.name.startswith(".") for p in (home / "decks").glob("*"))
 
 
 def test_examples_run_in_parallel_and_an_endless_one_only_costs_its_timeout(
@@ -580,3 +580,24 @@ def test_sections_whose_names_differ_only_in_case_are_one_section(
     assert result.exit_code == 0, result.output
     deck = load_deck(home / "decks" / "shared")
     assert [(s.name, len(s.cards)) for s in deck.sections] == [("Lists", 3)]
+
+
+def test_an_import_of_several_decks_writes_none_when_one_cannot_be_written(
+    runner: CliRunner, tmp_path: Path, home: Path
+) -> None:
+    good = write_sheet(tmp_path, "good.md", "# Good\n\nOne:\n\n```python\nprint(1)\n```\n")
+    bad = write_sheet(tmp_path, "bad.md", "# Bad\n\nTwo:\n\n```python\nprint(2)\n```\n")
+    taken = write_sheet(tmp_path, "taken.md", "# Taken\n\nThree:\n\n```python\nprint(3)\n```\n")
+    # The folder the deck 'Bad' would go to already holds another deck.
+    assert invoke(runner, "import", str(taken), "--into", str(tmp_path / "decks")).exit_code == 0
+    (tmp_path / "decks" / "taken").rename(tmp_path / "decks" / "bad")
+    result = runner.invoke(cli, ["import", str(good), str(bad), "--into", str(tmp_path / "decks")])
+    assert result.exit_code == 2 and "holds deck 'Taken'" in result.output
+    assert not (tmp_path / "decks" / "good").exists()
+    # A deck that would not load with the built-in deck (its section Task is taken) likewise.
+    clash = write_sheet(
+        tmp_path, "tasks.md", "# asyncio\n\n## Task\n\nA task:\n\n    >>> 1\n    1\n"
+    )
+    result = runner.invoke(cli, ["import", str(good), str(clash)])
+    assert result.exit_code == 2 and "already defined" in result.output
+    assert not (home / "decks" / "good").exists()

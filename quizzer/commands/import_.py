@@ -80,7 +80,7 @@ def import_(
     from quizzer.commands.common import deck_roots, warn_if_unsandboxed
     from quizzer.errors import QuizzerError
     from quizzer.importers import load_source
-    from quizzer.importers.deck_folder import deck_folder_for, plan_import, write_plan
+    from quizzer.importers.deck_folder import check_plan, deck_folder_for, plan_import, write_plan
 
     if deck_name is not None and not deck_name.strip():
         raise click.BadParameter("the deck name is empty", param_hint="--deck")
@@ -94,7 +94,7 @@ def import_(
     if any(source.examples for deck in decks.values() for source in deck.sources):
         warn_if_unsandboxed()
     _run_examples([source for deck in decks.values() for source in deck.sources])
-    reports = []
+    plans = []
     for deck in decks.values():
         folder = deck_folder_for(deck.name, parent)
         _recall_backs_compile(deck)
@@ -102,11 +102,20 @@ def import_(
         unstable = _verify(deck, plan)
         if unstable:
             plan = plan_import(deck.name, deck.sections, deck.drafts, folder)
+        plans.append(plan)
+    # Every deck is checked before any is written: an import writes all its decks or none.
+    for plan in plans:
+        try:
+            check_plan(plan, default_roots)
+        except QuizzerError as error:
+            raise QuizzerError(f"{plan.folder}: not imported: {error}") from None
+    reports = []
+    for deck, plan in zip(decks.values(), plans, strict=True):
         if not dry_run:
             try:
                 write_plan(plan, default_roots)
             except QuizzerError as error:
-                raise QuizzerError(f"{folder}: not imported: {error}") from None
+                raise QuizzerError(f"{plan.folder}: not imported: {error}") from None
         reviews = _import_reviews(deck, plan, dry_run=dry_run)
         reports.append(_report(deck, plan, reviews, dry_run))
     if as_json:

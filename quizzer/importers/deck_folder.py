@@ -146,6 +146,22 @@ def assign_ids(drafts: Sequence[Draft]) -> list[str]:
     return ids
 
 
+def check_plan(plan: Plan, merged_roots: Sequence[Path] = ()) -> None:
+    """Raise unless the deck as `plan` would leave it loads, alone and with the decks in
+    `merged_roots`; tried in a temporary folder, so an import of several decks can check them
+    all before it writes any."""
+    if not plan.texts:
+        return
+    with tempfile.TemporaryDirectory(prefix="quizzer-import-") as scratch:
+        trial = Path(scratch) / plan.folder.name
+        if plan.new_folder:
+            trial.mkdir()
+        else:
+            shutil.copytree(plan.folder, trial, ignore=shutil.ignore_patterns(".*"))
+        _write_texts(trial, plan.texts)
+        _check_loads(trial, plan.folder, merged_roots)
+
+
 def write_plan(plan: Plan, merged_roots: Sequence[Path] = ()) -> None:
     """Write what `plan` changes; nothing at all unless the deck, read together with the decks
     in `merged_roots` (merged by name), loads."""
