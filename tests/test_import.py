@@ -601,3 +601,20 @@ def test_an_import_of_several_decks_writes_none_when_one_cannot_be_written(
     result = runner.invoke(cli, ["import", str(good), str(clash)])
     assert result.exit_code == 2 and "already defined" in result.output
     assert not (home / "decks" / "good").exists()
+
+
+def test_an_example_whose_output_changes_says_so_in_its_note_and_the_report(
+    runner: CliRunner, tmp_path: Path, home: Path
+) -> None:
+    path = write_sheet(
+        tmp_path,
+        "random.md",
+        "# Random\n\nA random number:\n\n```python\nimport os\nprint(os.urandom(8).hex())\n```\n",
+    )
+    report = json.loads(invoke(runner, "import", str(path), "--json").output)["decks"][0]
+    (failed,) = report["failed"]
+    assert failed["where"] == f"{path}:5"
+    assert "printed something else when run again" in failed["detail"]
+    assert "---" not in failed["detail"]
+    (card,) = cards_of(home / "decks" / "random").values()
+    assert card["kind"] == "recall" and "printed something else when run again" in card["note"]

@@ -167,7 +167,7 @@ def _verify(deck: _DeckImport, plan: Plan) -> int:
     fails pass, saying so in its note and the report: a sheet-fix claim that cannot be proven
     (a quizzer export carries no proof) loses the tag; a program that does not print the same
     again becomes a recall card of its code. Returns how many cards were changed so."""
-    from quizzer.model import SHEET_FIX_TAG
+    from quizzer.model import SHEET_FIX_TAG, Verdict
     from quizzer.verify import Check, verify_cards
 
     changed = {c.card_id for c in plan.changes if c.action != "unchanged"}
@@ -187,7 +187,10 @@ def _verify(deck: _DeckImport, plan: Plan) -> int:
     failed = [f for f in failed if f[0] not in unproven] + failures(unproven)
     for n, check in failed:
         draft = drafts[n]
-        why = (check.detail.strip().splitlines() or ["it failed"])[0]
+        if check.verdict == Verdict.OK:  # it ran well, and printed another output than before
+            why = "it printed something else when run again"
+        else:
+            why = (check.detail.strip().splitlines() or ["it failed"])[0]
         draft.kind, draft.back = "recall", draft.program or draft.back
         draft.program = draft.output = draft.match = None
         draft.sheet_program = draft.sheet_error = draft.sheet_output = None
@@ -206,9 +209,8 @@ def _report_finding(deck: _DeckImport, draft: Draft, kind: str, detail: str) -> 
     from quizzer.importers import Finding
 
     source = next(s for s in deck.sources if any(d is draft for d in s.drafts))
-    source.findings.append(
-        Finding(kind, draft.section, str(source.path), f"{draft.front}: {detail}")
-    )
+    where = draft.where or str(source.path)
+    source.findings.append(Finding(kind, draft.section, where, f"{draft.front}: {detail}"))
 
 
 def _import_reviews(deck: _DeckImport, plan: Plan, *, dry_run: bool) -> int:

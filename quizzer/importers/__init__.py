@@ -56,6 +56,7 @@ class Draft:
     sheet_error: str | None = None  # ... the exception it raises
     sheet_output: str | None = None  # ... or what it really prints
     card_id: str | None = None  # an id the source carries (a note quizzer exported)
+    where: str | None = None  # "FILE:LINE" of the example it came from, for the report
     reviews: list[ImportedReview] = field(default_factory=list)
 
     def card(self, deck: str, card_id: str) -> Card:

@@ -331,6 +331,7 @@ def run_examples(
     made: list[tuple[int, Draft]] = []
     for example, result in zip(examples, runs, strict=True):
         draft = _card_from_run(source, example, result, timeout)
+        draft.where = example.where
         made.append((example.index, draft))
     drafts: list[Draft] = []
     pending = iter(sorted(made, key=lambda pair: pair[0]))
