@@ -618,3 +618,9 @@ def test_an_example_whose_output_changes_says_so_in_its_note_and_the_report(
     assert "---" not in failed["detail"]
     (card,) = cards_of(home / "decks" / "random").values()
     assert card["kind"] == "recall" and "printed something else when run again" in card["note"]
+
+
+def test_anki_lines_in_divs_are_lines_not_paragraphs() -> None:
+    assert plain("<div>line1</div><div>line2</div><div>line3</div>") == "line1\nline2\nline3"
+    assert plain("<div>a</div>\n  <div>b</div><div><br></div><div>c</div>") == "a\nb\n\nc"
+    assert plain("<p>one</p><p>two</p>") == "one\n\ntwo"

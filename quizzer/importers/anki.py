@@ -46,7 +46,9 @@ _BACK_HEADINGS = {
 }
 _CLOZE = re.compile(r"\{\{c\d+::(.*?)(?:::(.*?))?\}\}", re.DOTALL)
 _SEPARATORS = {"tab": "\t", "comma": ",", "semicolon": ";", "space": " ", "pipe": "|", "colon": ":"}
-_BLOCKS = {"div", "p", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "table"}
+_PARAGRAPHS = {"p", "h1", "h2", "h3", "h4", "h5", "h6"}  # a blank line between them
+_LINES = {"div", "li", "tr", "ul", "ol", "table"}  # each on a line of its own (Anki's editor
+# puts each line of a field in a <div>)
 KnownIds = Mapping[str, Iterable[str]]  # deck name -> the card ids it has
 
 
@@ -72,8 +74,10 @@ class _PlainText(HTMLParser):
         elif tag == "code" and not self._pre:
             self._code += 1
             self.parts.append("`")
-        elif tag in _BLOCKS:
+        elif tag in _PARAGRAPHS:
             self.parts.append("\n")
+        elif tag in _LINES:
+            self._new_line()
 
     def handle_endtag(self, tag: str) -> None:
         if tag in ("script", "style"):
@@ -84,7 +88,15 @@ class _PlainText(HTMLParser):
         elif tag == "code" and self._code:
             self._code -= 1
             self.parts.append("`")
-        elif tag in _BLOCKS:
+        elif tag in _PARAGRAPHS:
+            self.parts.append("\n")
+        elif tag in _LINES:
+            self._new_line()
+
+    def _new_line(self) -> None:
+        """End the line unless it has just ended: nested or adjacent blocks make no blank line."""
+        last = next((part for part in reversed(self.parts) if part.strip(" \t")), "\n")
+        if not last.endswith("\n"):
             self.parts.append("\n")
 
     def handle_data(self, data: str) -> None:
