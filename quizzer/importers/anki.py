@@ -95,15 +95,20 @@ class _PlainText(HTMLParser):
 
     def _new_line(self) -> None:
         """End the line unless it has just ended: nested or adjacent blocks make no blank line."""
-        last = next((part for part in reversed(self.parts) if part.strip(" \t")), "\n")
-        if not last.endswith("\n"):
+        if not self._at_line_start():
             self.parts.append("\n")
+
+    def _at_line_start(self) -> bool:
+        last = next((part for part in reversed(self.parts) if part.strip(" \t")), "\n")
+        return last.endswith("\n")
 
     def handle_data(self, data: str) -> None:
         if self._skip:
             return
         if not self._pre:
             data = re.sub(r"[ \t\r\n]+", " ", data)
+            if data == " " and self._at_line_start():
+                return  # the layout between two blocks, not text
         self.parts.append(data.replace("\xa0", " "))
 
 
