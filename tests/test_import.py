@@ -624,3 +624,27 @@ def test_anki_lines_in_divs_are_lines_not_paragraphs() -> None:
     assert plain("<div>line1</div><div>line2</div><div>line3</div>") == "line1\nline2\nline3"
     assert plain("<div>a</div>\n  <div>b</div><div><br></div><div>c</div>") == "a\nb\n\nc"
     assert plain("<p>one</p><p>two</p>") == "one\n\ntwo"
+
+
+def test_an_error_names_the_deck_folder_not_a_temporary_one(
+    runner: CliRunner, tmp_path: Path, home: Path
+) -> None:
+    path = write_sheet(tmp_path, "c.md", "# C\n\nOne:\n\n```python\nprint(1)\n```\n")
+    result = runner.invoke(cli, ["import", str(path), "--deck", "red\x1b[31m"])
+    assert result.exit_code == 2 and "control character" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert "/." not in result.output  # no hidden scratch folder
+    # Headings with control characters: the names lose them, as card text does.
+    red = write_sheet(tmp_path, "red.md", "# Red\x1b[31m\n\n## Sec\x07tion\n\n    >>> 1\n    1\n")
+    result = runner.invoke(cli, ["import", str(red)])
+    assert result.exit_code == 0, result.output
+    deck = load_deck(home / "decks" / "red-31m")
+    assert (deck.name, deck.sections[0].name) == ("Red[31m", "Section")
+    # A clash with the built-in deck names the folder the deck would go to.
+    clash = write_sheet(
+        tmp_path, "tasks.md", "# asyncio\n\n## Task\n\nA task:\n\n    >>> 1\n    1\n"
+    )
+    result = runner.invoke(cli, ["import", str(clash)])
+    assert result.exit_code == 2 and "already defined" in result.output
+    assert str(home / "decks" / "asyncio" / "01-task.toml") in result.output
+    assert "quizzer-import-" not in result.output

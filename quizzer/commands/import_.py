@@ -79,11 +79,16 @@ def import_(
     from quizzer import paths
     from quizzer.commands.common import deck_roots, warn_if_unsandboxed
     from quizzer.errors import QuizzerError
-    from quizzer.importers import load_source
+    from quizzer.importers import has_control, load_source
     from quizzer.importers.deck_folder import check_plan, deck_folder_for, plan_import, write_plan
 
     if deck_name is not None and not deck_name.strip():
         raise click.BadParameter("the deck name is empty", param_hint="--deck")
+    if deck_name is not None and has_control(deck_name):
+        raise click.BadParameter(
+            "the deck name holds a control character, which a terminal would act on",
+            param_hint="--deck",
+        )
     parent = into if into is not None else paths.user_decks_dir()
     default_roots = deck_roots(None) if into is None else []
     known = _known_ids(default_roots)

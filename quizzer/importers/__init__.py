@@ -244,6 +244,20 @@ def load_source(
     drafts; examples of a markdown sheet are not run yet (see `markdown.run_examples`).
 
     `known_ids` (deck name -> card ids) lets a note quizzer exported find the id it had."""
+    source = _read_by_kind(path, deck, known_ids)
+    # A deck holding a control character would not load: names lose them as card text does.
+    source.deck = without_control(source.deck)
+    source.sections = {without_control(k): v for k, v in source.sections.items()}
+    for draft in source.drafts:
+        draft.section = without_control(draft.section)
+    for example in source.examples:
+        example.section = without_control(example.section)
+    return source
+
+
+def _read_by_kind(
+    path: Path, deck: str | None, known_ids: Mapping[str, Iterable[str]] | None
+) -> ImportedSource:
     suffix = path.suffix.lower()
     if suffix in (".apkg", ".colpkg"):
         from quizzer.importers import anki

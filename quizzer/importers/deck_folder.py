@@ -220,15 +220,22 @@ def _write_texts(folder: Path, texts: dict[str, str]) -> None:
 
 
 def _check_loads(trial: Path, final: Path, merged_roots: Sequence[Path]) -> None:
-    """Raise unless the deck in `trial` loads, alone and with the decks it is merged with."""
-    deck = load_deck(trial)
+    """Raise unless the deck in `trial` loads, alone and with the decks it is merged with; the
+    error names the deck's own folder, not the trial's."""
+    try:
+        deck = load_deck(trial)
+    except QuizzerError as error:
+        raise QuizzerError(str(error).replace(str(trial), str(final))) from None
     others = [root for root in merged_roots if root.exists() and root.resolve() != final.resolve()]
     try:
         loaded = load_decks(others) if others else []
     except QuizzerError:
         return  # another deck of the user's does not load: its commands say why, not this one
     if any(other.name == deck.name for other in loaded):
-        load_decks([*others, trial])  # merged by name: ids and sections must not clash
+        try:
+            load_decks([*others, trial])  # merged by name: ids and sections must not clash
+        except QuizzerError as error:
+            raise QuizzerError(str(error).replace(str(trial), str(final))) from None
 
 
 def _existing_deck(folder: Path, deck: str) -> Deck | None:
