@@ -648,3 +648,18 @@ def test_an_error_names_the_deck_folder_not_a_temporary_one(
     assert result.exit_code == 2 and "already defined" in result.output
     assert str(home / "decks" / "asyncio" / "01-task.toml") in result.output
     assert "quizzer-import-" not in result.output
+
+
+def test_an_expression_after_another_statement_on_its_line_keeps_that_statement(
+    tmp_path: Path,
+) -> None:
+    path = write_sheet(
+        tmp_path,
+        "sort.md",
+        "# Sort\n\nSort, then show:\n\n```python\nxs = [2, 1]\nxs.sort(); xs\n# [1, 2]\n```\n",
+    )
+    source = load_source(path)
+    run_examples(source)
+    (draft,) = source.drafts
+    assert (draft.kind, draft.output, draft.tags) == ("predict", "[1, 2]", [])
+    assert "xs.sort(); print(repr(xs))" in (draft.program or "")

@@ -280,11 +280,16 @@ def _echo_last_expression(code: str) -> str:
         return code
     if isinstance(value, ast.Await):
         return code  # top-level await does not run as a plain program anyway
-    lines = code.splitlines()
-    head = "\n".join(lines[: last.lineno - 1])
     expression = ast.get_source_segment(code, last) or ast.unparse(last)
-    printed = f"print(repr({expression}))"
-    return f"{head}\n{printed}" if head else printed
+    return f"{_before(code, last)}print(repr({expression}))"
+
+
+def _before(code: str, statement: ast.stmt) -> str:
+    """The text of `code` before `statement`, keeping what precedes it on its own line
+    ("xs.sort(); " of "xs.sort(); xs")."""
+    lines = code.splitlines(keepends=True)
+    line = lines[statement.lineno - 1].encode("utf-8")[: statement.col_offset].decode("utf-8")
+    return "".join(lines[: statement.lineno - 1]) + line
 
 
 def _fragment(section: str, front: str, code: str, text: str) -> Draft:
