@@ -663,3 +663,20 @@ def test_an_expression_after_another_statement_on_its_line_keeps_that_statement(
     (draft,) = source.drafts
     assert (draft.kind, draft.output, draft.tags) == ("predict", "[1, 2]", [])
     assert "xs.sort(); print(repr(xs))" in (draft.program or "")
+
+
+def test_a_block_ending_in_a_call_that_returns_none_shows_no_none(tmp_path: Path) -> None:
+    path = write_sheet(
+        tmp_path,
+        "thread.md",
+        "# Threads\n\nRun a thread:\n\n```python\nimport threading\n"
+        "t = threading.Thread(target=lambda: print('in thread'))\nt.start()\nt.join()\n"
+        "# in thread\n```\n\nLength:\n\n```python\nlen('abc')\n# 3\n```\n",
+    )
+    source = load_source(path)
+    run_examples(source)
+    thread, length = source.drafts
+    assert (thread.kind, thread.output, thread.tags) == ("predict", "in thread", [])
+    assert thread.program is not None and thread.program.rstrip().endswith("t.join()")
+    assert (length.output, length.program) == ("3", "print(repr(len('abc')))\n")
+    assert source.confirmed == 2 and source.findings == []

@@ -143,6 +143,7 @@ class Example:
     shown_error: str | None  # the exception a doctest shows ("ValueError"), if any
     text: str  # the sheet's own text of the block(s)
     where: str
+    probe: str | None = None  # what runs instead, to learn whether the echoed value is None
 
 
 @dataclass

@@ -47,6 +47,7 @@ _EXCEPTION_NAME = re.compile(r"[A-Z]\w*")
 # A doctest shows an empty line of output as this marker (doctest.BLANKLINE_MARKER).
 _BLANKLINE = re.compile(r"^<BLANKLINE>[ \t]*$", re.MULTILINE)
 _MAX_SHOWN_IN_NOTE = 400  # characters of the sheet's output quoted in a note
+_NONE_SAID = "\nquizzer: the last expression is None\n"  # a probe's word on stderr
 
 
 def read_markdown(path: Path, *, deck: str | None = None) -> ImportedSource:
@@ -177,9 +178,10 @@ def _read_block(
         source.add(_fragment(section, front, code, text))
         return
     program = _echo_last_expression(code) if shown is not None else code
-    source.examples.append(
-        Example(len(source.drafts), section, front, code, program, shown, None, text, where)
-    )
+    example = Example(len(source.drafts), section, front, code, program, shown, None, text, where)
+    if shown is not None:  # a script, not a doctest: a None value shows nothing
+        example.probe = _echo_unless_none(code)
+    source.examples.append(example)
 
 
 def _read_doctest(
@@ -264,12 +266,36 @@ def _shows_something(code: str) -> bool:
 def _echo_last_expression(code: str) -> str:
     """`code` with its last statement, when it is an expression other than a print() call,
     printed as the interpreter would echo it (its repr)."""
+    split = _last_expression(code)
+    return code if split is None else f"{split[0]}print(repr({split[1]}))"
+
+
+def _echo_unless_none(code: str) -> str | None:
+    """`code` with its last expression echoed as the interpreter echoes it: not at all when it
+    is None (`t.join()`), which the run then says on stderr (`_NONE_SAID`). None: nothing to
+    echo."""
+    split = _last_expression(code)
+    if split is None:
+        return None
+    before, expression = split
+    return (
+        f"{before}__quizzer_value = ({expression})\n"
+        "if __quizzer_value is None:\n"
+        f"    __import__('sys').stderr.write({_NONE_SAID!r})\n"
+        "else:\n"
+        "    print(repr(__quizzer_value))\n"
+    )
+
+
+def _last_expression(code: str) -> tuple[str, str] | None:
+    """The text before `code`'s last statement and that statement, when it is an expression
+    whose value a reader would be shown (not a print() call); else None."""
     try:
         tree = ast.parse(code)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return code
+        return None
     if not tree.body or not isinstance(tree.body[-1], ast.Expr):
-        return code
+        return None
     last = tree.body[-1]
     value = last.value
     if (
@@ -277,11 +303,11 @@ def _echo_last_expression(code: str) -> str:
         and isinstance(value.func, ast.Name)
         and value.func.id == "print"
     ):
-        return code
+        return None
     if isinstance(value, ast.Await):
-        return code  # top-level await does not run as a plain program anyway
+        return None  # top-level await does not run as a plain program anyway
     expression = ast.get_source_segment(code, last) or ast.unparse(last)
-    return f"{_before(code, last)}print(repr({expression}))"
+    return _before(code, last), expression
 
 
 def _before(code: str, statement: ast.stmt) -> str:
@@ -321,7 +347,7 @@ def run_examples(
 
     def run(example: Example) -> Run:
         try:
-            return sandbox.run_program(example.program, timeout=timeout)
+            return sandbox.run_program(example.probe or example.program, timeout=timeout)
         finally:
             if progress:
                 progress()
@@ -355,6 +381,8 @@ def run_examples(
 
 def _card_from_run(source: ImportedSource, example: Example, run: Run, timeout: float) -> Draft:
     """The card an example gives, now that it ran; records what the run found."""
+    if example.probe is not None and run.stderr.endswith(_NONE_SAID):
+        example.program = example.code  # its last expression is None: nothing is echoed
     section, front, code = example.section, example.front, example.code
     shown = example.shown
     claimed = shown is not None and (shown.strip() != "" or example.shown_error is not None)
