@@ -680,3 +680,24 @@ def test_a_block_ending_in_a_call_that_returns_none_shows_no_none(tmp_path: Path
     assert thread.program is not None and thread.program.rstrip().endswith("t.join()")
     assert (length.output, length.program) == ("3", "print(repr(len('abc')))\n")
     assert source.confirmed == 2 and source.findings == []
+
+
+def test_an_example_holding_a_card_slot_becomes_a_recall_card(
+    runner: CliRunner, tmp_path: Path, home: Path
+) -> None:
+    path = write_sheet(
+        tmp_path,
+        "templates.md",
+        "# Templates\n\nA mustache template:\n\n```python\nprint('{{answer}}')\n"
+        "# {{answer}}\n```\n\nA seed:\n\n    >>> '{{seed}}'\n    '{{seed}}'\n\n"
+        "Plain:\n\n```python\nprint(1)\n# 1\n```\n",
+    )
+    result = runner.invoke(cli, ["import", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    cards = cards_of(home / "decks" / "templates")
+    for card_id in ("a-mustache-template", "a-seed"):
+        card = cards[card_id]
+        assert card["kind"] == "recall" and "program" not in card
+        assert "{{" in card["back"] and "quizzer" in card["note"]
+    assert cards["plain"]["kind"] == "predict"
+    assert invoke(runner, "verify", "--deck", str(home / "decks" / "templates")).exit_code == 0

@@ -34,7 +34,7 @@ from quizzer.importers import (
     normalizers_for,
     read_source_text,
 )
-from quizzer.model import Run, Verdict
+from quizzer.model import ANSWER_SLOT, SEED_SLOT, Run, Verdict
 
 if TYPE_CHECKING:
     from markdown_it.token import Token
@@ -174,7 +174,7 @@ def _read_block(
     code = code.strip("\n")
     if not code.strip():
         return
-    if not compiles(code):
+    if not compiles(code) or _holds_slot(code):
         source.add(_fragment(section, front, code, text))
         return
     program = _echo_last_expression(code) if shown is not None else code
@@ -211,7 +211,7 @@ def _read_doctest(
             break  # a doctest's run ends at its exception
         shown.append(_BLANKLINE.sub("", example.want))
     code = "\n".join(code_lines)
-    if not compiles(code):
+    if not compiles(code) or _holds_slot(code):
         source.add(_fragment(section, front, code, content))
         return
     program = "\n".join(program_lines) + "\n"
@@ -318,10 +318,21 @@ def _before(code: str, statement: ast.stmt) -> str:
     return "".join(lines[: statement.lineno - 1]) + line
 
 
+def _holds_slot(code: str) -> bool:
+    """Whether `code` holds text a card's program reserves ({{answer}}, {{seed}}): as a card's
+    program it would not mean what the sheet means."""
+    return ANSWER_SLOT in code or SEED_SLOT in code
+
+
 def _fragment(section: str, front: str, code: str, text: str) -> Draft:
     """A recall card for a block that is not a whole program (a signature, a fragment)."""
     back = code.strip("\n")
     note = None if compiles(back) else "Not runnable Python as the sheet writes it."
+    if _holds_slot(back):
+        note = (
+            f"It holds {ANSWER_SLOT} or {SEED_SLOT}, which a quizzer card's program reserves, "
+            "so it is not run."
+        )
     return Draft(section, front, back, tags=["fragment"], note=note, source=_source(text, back))
 
 
