@@ -701,3 +701,32 @@ def test_an_example_holding_a_card_slot_becomes_a_recall_card(
         assert "{{" in card["back"] and "quizzer" in card["note"]
     assert cards["plain"]["kind"] == "predict"
     assert invoke(runner, "verify", "--deck", str(home / "decks" / "templates")).exit_code == 0
+
+
+def test_a_note_whose_front_was_edited_in_anki_updates_its_card_and_keeps_its_history(
+    runner: CliRunner, anki_collection: Any, tmp_path: Path, home: Path
+) -> None:
+    from anki.collection import DeckIdLimit, ExportAnkiPackageOptions
+
+    def export(name: str) -> Path:
+        package = tmp_path / name
+        options = ExportAnkiPackageOptions(with_scheduling=True, legacy=False)
+        limit = DeckIdLimit(anki_collection.decks.id("Python"))
+        anki_collection.export_anki_package(out_path=str(package), options=options, limit=limit)
+        return package
+
+    assert invoke(runner, "import", str(export("first.apkg"))).exit_code == 0
+    reviews = json.loads(invoke(runner, "stats", "--json").output)["reviews"]
+    answered = anki_collection.db.scalar(
+        "SELECT n.id FROM notes n JOIN cards c ON c.nid = n.id JOIN revlog r ON r.cid = c.id"
+    )
+    note = anki_collection.get_note(answered)
+    old_front = plain(note["Front"])
+    note["Front"] = old_front + ", renamed in Anki"
+    anki_collection.update_note(note)
+    report = json.loads(invoke(runner, "import", str(export("second.apkg")), "--json").output)
+    deck = report["decks"][0]
+    assert (deck["added"], deck["updated"], deck["kept"], deck["reviews"]) == (0, 1, 0, 0)
+    assert json.loads(invoke(runner, "stats", "--json").output)["reviews"] == reviews
+    fronts = [card["front"] for card in cards_of(home / "decks" / "python").values()]
+    assert old_front + ", renamed in Anki" in fronts and old_front not in fronts

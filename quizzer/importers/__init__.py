@@ -57,6 +57,7 @@ class Draft:
     sheet_output: str | None = None  # ... or what it really prints
     card_id: str | None = None  # an id the source carries (a note quizzer exported)
     where: str | None = None  # "FILE:LINE" of the example it came from, for the report
+    guid: str | None = None  # an Anki note's guid: its card keeps its id when its front changes
     reviews: list[ImportedReview] = field(default_factory=list)
 
     def card(self, deck: str, card_id: str) -> Card:

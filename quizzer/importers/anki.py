@@ -239,6 +239,7 @@ def _read_collection(
             )
             continue
         draft.reviews = reviews.get(int(cid), [])
+        draft.guid = str(guid) if draft.card_id is None else None
         source.add(draft)
     return source
 
@@ -429,6 +430,7 @@ def read_tsv(
             what = f"a note ({guid})" if guid else "a note"
             source.findings.append(Finding("skipped", section, str(path), f"{what}: no text"))
         else:
+            draft.guid = guid if guid and draft.card_id is None else None
             source.add(draft)
     if not source.drafts:
         raise QuizzerError(f"{path}: no notes in this file")

@@ -11,6 +11,7 @@ existing one has each changed file replaced atomically, under the deck's lock.
 
 from __future__ import annotations
 
+import json
 import shutil
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -34,6 +35,9 @@ from quizzer.importers import Draft, normalized
 from quizzer.model import Deck
 
 FILE_MODE = 0o644
+# Anki note guid -> card id, kept in the deck folder so a note whose front was edited in Anki
+# updates its card (and its review history goes on) instead of becoming a second card.
+GUIDS_FILE = ".anki-note-ids.json"
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,10 @@ def plan_import(deck: str, sections: dict[str, str], drafts: Sequence[Draft], fo
     for draft in drafts:
         draft.section = spelling.setdefault(draft.section.casefold(), draft.section)
     old_tables = _old_tables(existing)
+    known_guids = _guid_ids(folder) if existing else {}
+    for draft in drafts:
+        if draft.guid and draft.card_id is None and known_guids.get(draft.guid) in old_tables:
+            draft.card_id = known_guids[draft.guid]
     ids = assign_ids(drafts)
     plan = Plan(deck, folder, existing is None, ids, [], 0)
     files = {s.name: s.path for s in existing.sections if s.path} if existing else {}
@@ -128,8 +136,22 @@ def plan_import(deck: str, sections: dict[str, str], drafts: Sequence[Draft], fo
             while file_name in texts:
                 file_name = file_name.replace(".toml", "-2.toml")
         texts[file_name] = _section_text(deck, name, sections.get(name, ""), tables)
+    guids = {**known_guids, **{d.guid: i for d, i in zip(drafts, ids, strict=True) if d.guid}}
+    if guids != known_guids:
+        texts[GUIDS_FILE] = json.dumps(guids, indent=1, sort_keys=True) + "\n"
     plan.texts = texts
     return plan
+
+
+def _guid_ids(folder: Path) -> dict[str, str]:
+    """The card id of each Anki note an earlier import put in `folder` (see GUIDS_FILE)."""
+    try:
+        found = json.loads((folder / GUIDS_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}  # none yet, or spoilt: the ids then come from the fronts, as at first
+    if not isinstance(found, dict):
+        return {}
+    return {str(guid): str(card_id) for guid, card_id in found.items()}
 
 
 def assign_ids(drafts: Sequence[Draft]) -> list[str]:
