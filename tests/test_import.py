@@ -730,3 +730,41 @@ def test_a_note_whose_front_was_edited_in_anki_updates_its_card_and_keeps_its_hi
     assert json.loads(invoke(runner, "stats", "--json").output)["reviews"] == reviews
     fronts = [card["front"] for card in cards_of(home / "decks" / "python").values()]
     assert old_front + ", renamed in Anki" in fronts and old_front not in fronts
+
+
+def test_an_anki_collection_with_a_view_is_refused_not_run(
+    runner: CliRunner, anki_collection: Any, tmp_path: Path, home: Path
+) -> None:
+    # SQL in a view would run outside the sandbox as the import reads it: here, for ever.
+    anki_collection.close()
+    database = tmp_path / "evil.anki2"
+    shutil.copy(tmp_path / "anki" / "collection.anki2", database)
+    anki_collection.reopen()
+    with sqlite3.connect(database) as db:
+        db.execute("DROP TABLE decks")
+        db.execute(
+            "CREATE VIEW decks AS WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n)"
+            " SELECT x AS id, 'Python' AS name FROM n"
+        )
+    db.close()
+    package = tmp_path / "evil.apkg"
+    with zipfile.ZipFile(package, "w") as archive:
+        archive.write(database, "collection.anki2")
+    result = runner.invoke(cli, ["import", str(package)])
+    assert result.exit_code == 2 and "not an Anki collection" in result.output
+    assert "view" in result.output
+    assert not (home / "decks").exists()
+
+
+def test_an_anki_collection_that_takes_too_long_to_read_ends_in_one_line(
+    runner: CliRunner, anki_collection: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import quizzer.importers.anki as anki_importer
+
+    package = tmp_path / "all.colpkg"
+    anki_collection.export_collection_package(str(package), include_media=False, legacy=False)
+    anki_collection.reopen()
+    monkeypatch.setattr(anki_importer, "MAX_READ_SECONDS", -1.0)
+    monkeypatch.setattr(anki_importer, "READ_CHECK_STEPS", 1)
+    result = runner.invoke(cli, ["import", str(package)])
+    assert result.exit_code == 2 and "takes too long to read" in result.output

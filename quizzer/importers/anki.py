@@ -15,6 +15,7 @@ import io
 import re
 import sqlite3
 import tempfile
+import time
 import zipfile
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -37,6 +38,8 @@ from quizzer.model import Grade
 
 COLLECTIONS = ("collection.anki21b", "collection.anki21", "collection.anki2")
 MAX_COLLECTION_BYTES = 512 * MIB  # a collection unpacked; more is not a deck to study
+MAX_READ_SECONDS = 120.0  # reading even a huge collection takes seconds; more is a trap
+READ_CHECK_STEPS = 10_000  # SQLite steps between two looks at the clock
 QUIZZER_FIELDS = ("Front", "Back", "Program", "Output", "Note", "Source")
 _BACK_HEADINGS = {
     "Program": "Program",
@@ -143,8 +146,14 @@ def read_package(
                 connection = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
             except sqlite3.Error as error:
                 raise QuizzerError(f"{path}: cannot open its collection ({error})") from None
+            deadline = time.monotonic() + MAX_READ_SECONDS
+            connection.set_progress_handler(lambda: time.monotonic() > deadline, READ_CHECK_STEPS)
             try:
                 return _read_collection(path, connection, deck, known_ids or {})
+            except sqlite3.OperationalError as error:
+                if time.monotonic() > deadline:
+                    raise QuizzerError(f"{path}: its collection takes too long to read") from None
+                raise QuizzerError(f"{path}: not a readable Anki collection ({error})") from None
             except sqlite3.DatabaseError as error:
                 raise QuizzerError(f"{path}: not a readable Anki collection ({error})") from None
             finally:
@@ -181,7 +190,11 @@ def _unpack(path: Path, archive: zipfile.ZipFile, name: str, database: Path) -> 
 def _read_collection(
     path: Path, db: sqlite3.Connection, deck: str | None, known_ids: KnownIds
 ) -> ImportedSource:
-    tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    schema = db.execute("SELECT type, name FROM sqlite_master").fetchall()
+    # SQL in a view or trigger would run here, outside the sandbox; Anki's collections have none.
+    if any(kind in ("view", "trigger") for kind, _name in schema):
+        raise QuizzerError(f"{path}: not an Anki collection (it holds a view or trigger)")
+    tables = {name for kind, name in schema if kind == "table"}
     if not {"notes", "cards", "revlog"} <= tables:
         raise QuizzerError(f"{path}: not an Anki collection (no notes, cards or revlog)")
     if "notetypes" in tables:  # the current schema: one row per deck, note type and field
