@@ -768,3 +768,27 @@ def test_an_anki_collection_that_takes_too_long_to_read_ends_in_one_line(
     monkeypatch.setattr(anki_importer, "READ_CHECK_STEPS", 1)
     result = runner.invoke(cli, ["import", str(package)])
     assert result.exit_code == 2 and "takes too long to read" in result.output
+
+
+def test_reviews_of_a_notes_other_cards_are_reported_as_not_imported(
+    runner: CliRunner, anki_collection: Any, tmp_path: Path, home: Path
+) -> None:
+    from anki.collection import DeckIdLimit, ExportAnkiPackageOptions
+
+    cloze = anki_collection.new_note(anki_collection.models.by_name("Cloze"))
+    cloze["Text"] = "A {{c1::list}} is {{c2::mutable}}"
+    anki_collection.add_note(cloze, anki_collection.decks.id("Python::Lists"))
+    second = next(card for card in cloze.cards() if card.ord == 1)
+    anki_collection.sched.set_due_date([second.id], "0")
+    card = anki_collection.get_card(second.id)
+    card.start_timer()
+    anki_collection.sched.answerCard(card, 3)
+    package = tmp_path / "cloze.apkg"
+    options = ExportAnkiPackageOptions(with_scheduling=True, legacy=False)
+    limit = DeckIdLimit(anki_collection.decks.id("Python"))
+    anki_collection.export_anki_package(out_path=str(package), options=options, limit=limit)
+    report = json.loads(invoke(runner, "import", str(package), "--json").output)["decks"][0]
+    assert report["reviews"] == 3  # the three of the fixture's Basic cards
+    (skipped,) = report["skipped"]
+    assert skipped["detail"].startswith("1 review of a note's other cards")
+    assert json.loads(invoke(runner, "stats", "--json").output)["reviews"] == 3

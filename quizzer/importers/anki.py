@@ -251,9 +251,20 @@ def _read_collection(
                 Finding("skipped", section, str(path), f"a note ({guid}): no text")
             )
             continue
-        draft.reviews = reviews.get(int(cid), [])
+        draft.reviews = reviews.pop(int(cid), [])
         draft.guid = str(guid) if draft.card_id is None else None
         source.add(draft)
+    left = sum(len(card_reviews) for card_reviews in reviews.values())
+    if left:  # said, so that stats' count next to Anki's is no riddle
+        source.findings.append(
+            Finding(
+                "skipped",
+                "",
+                str(path),
+                f"{left} review{'' if left == 1 else 's'} of a note's other cards (a cloze's c2, "
+                "a reversed card) or of notes left out: a note is one card",
+            )
+        )
     return source
 
 
