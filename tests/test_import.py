@@ -792,3 +792,19 @@ def test_reviews_of_a_notes_other_cards_are_reported_as_not_imported(
     (skipped,) = report["skipped"]
     assert skipped["detail"].startswith("1 review of a note's other cards")
     assert json.loads(invoke(runner, "stats", "--json").output)["reviews"] == 3
+
+
+def test_an_import_leaves_no_cache_entries_for_the_folders_it_only_tried(
+    runner: CliRunner, sheet: Path, home: Path
+) -> None:
+    from quizzer import deck_cache
+
+    assert invoke(runner, "import", str(sheet)).exit_code == 0
+    sheet.write_text(SHEET.replace("a-b", "a+b"), encoding="utf-8")
+    assert invoke(runner, "import", str(sheet), "--dry-run").exit_code == 0
+    assert invoke(runner, "import", str(sheet)).exit_code == 0
+    assert invoke(runner, "list").exit_code == 0
+    decks = [paths.builtin_deck_dir(), home / "decks" / "builtins"]
+    real = {deck_cache.key_for(f, b"").slot for d in decks for f in d.glob("*.toml")}
+    cached = {entry.stem for entry in (home / "cache").glob("*.json")}
+    assert cached == real

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from quizzer import atomic
+from quizzer import atomic, deck_cache
 from quizzer.deck import load_deck, load_decks
 from quizzer.deck_writer import (
     append_card_text,
@@ -245,19 +245,23 @@ def _check_loads(trial: Path, final: Path, merged_roots: Sequence[Path]) -> None
     """Raise unless the deck in `trial` loads, alone and with the decks it is merged with; the
     error names the deck's own folder, not the trial's."""
     try:
-        deck = load_deck(trial)
+        _check_trial_loads(trial, final, merged_roots)
     except QuizzerError as error:
         raise QuizzerError(str(error).replace(str(trial), str(final))) from None
+    finally:  # the trial folder goes away: its files' cache entries would never be read
+        for file in trial.rglob("*.toml"):
+            deck_cache.forget(file)
+
+
+def _check_trial_loads(trial: Path, final: Path, merged_roots: Sequence[Path]) -> None:
+    deck = load_deck(trial)
     others = [root for root in merged_roots if root.exists() and root.resolve() != final.resolve()]
     try:
         loaded = load_decks(others) if others else []
     except QuizzerError:
         return  # another deck of the user's does not load: its commands say why, not this one
     if any(other.name == deck.name for other in loaded):
-        try:
-            load_decks([*others, trial])  # merged by name: ids and sections must not clash
-        except QuizzerError as error:
-            raise QuizzerError(str(error).replace(str(trial), str(final))) from None
+        load_decks([*others, trial])  # merged by name: ids and sections must not clash
 
 
 def _existing_deck(folder: Path, deck: str) -> Deck | None:
