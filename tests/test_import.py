@@ -808,3 +808,23 @@ def test_an_import_leaves_no_cache_entries_for_the_folders_it_only_tried(
     real = {deck_cache.key_for(f, b"").slot for d in decks for f in d.glob("*.toml")}
     cached = {entry.stem for entry in (home / "cache").glob("*.json")}
     assert cached == real
+
+
+def test_an_html_page_with_heading_titles_gives_a_section_per_heading(
+    runner: CliRunner, tmp_path: Path, home: Path
+) -> None:
+    page = write_sheet(
+        tmp_path,
+        "page.html",
+        "<!DOCTYPE html>\n<html><head><title>Sheet</title></head><body>\n<h1>Python</h1>\n"
+        "<h2>Lists</h2>\n<p>Append an item <code>xs.append(1)</code></p>\n"
+        "<p>Sort in place <code>xs.sort()</code></p>\n<h2>Dicts</h2>\n"
+        "<p>Get with a default <code>d.get(k, 0)</code></p>\n</body></html>\n",
+    )
+    result = runner.invoke(cli, ["import", str(page)])
+    assert result.exit_code == 0, result.output
+    deck = load_deck(home / "decks" / "page")
+    assert [(s.name, [c.back for c in s.cards]) for s in deck.sections] == [
+        ("Lists", ["xs.append(1)", "xs.sort()"]),
+        ("Dicts", ["d.get(k, 0)"]),
+    ]
