@@ -68,3 +68,9 @@ def put(key: CacheKey, data: dict[str, Any]) -> None:
         Path(handle.name).replace(folder / f"{key.slot}.json")
     except (OSError, TypeError, ValueError):  # TypeError, ValueError: not JSON data
         return
+
+
+def forget(file: Path) -> None:
+    """Drop the entry of a deck file that is gone for good (a folder only tried, say)."""
+    slot = key_for(file, b"").slot
+    (paths.cache_dir() / f"{slot}.json").unlink(missing_ok=True)

@@ -8,6 +8,7 @@ answered so the collection has a revlog), exported in both its current and legac
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import sqlite3
 import sys
@@ -469,7 +470,7 @@ def test_a_deck_that_would_clash_with_another_is_not_written_at_all(
     result = runner.invoke(cli, ["import", str(path)])  # section Task is the built-in deck's
     assert result.exit_code == 2 and "already defined" in result.output
     assert not (home / "decks" / "asyncio").exists()
-    assert not any(p.name.startswith(".") for p in (home / "decks").iterdir())
+    assert not any(p.name.startswith(".") for p in (home / "decks").glob("*"))
 
 
 def test_examples_run_in_parallel_and_an_endless_one_only_costs_its_timeout(
@@ -518,3 +519,312 @@ def test_a_terminal_shows_a_progress_bar_and_ctrl_c_leaves_no_deck(
         assert "EXIT=0" in screen
     finally:
         terminal.close()
+
+
+# -- what a new user's own sheets and decks broke ---------------------------------------------
+
+
+def write_sheet(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_a_doctest_blankline_marker_stands_for_an_empty_line(tmp_path: Path) -> None:
+    path = write_sheet(
+        tmp_path,
+        "blank.md",
+        '# Blank\n\nTwo lines apart:\n\n    >>> print("a\\n\\nb")\n    a\n    <BLANKLINE>\n    b\n',
+    )
+    source = load_source(path)
+    run_examples(source)
+    (draft,) = source.drafts
+    assert (draft.kind, draft.output, draft.tags) == ("predict", "a\n\nb", [])
+    assert source.confirmed == 1 and source.findings == []
+
+
+def test_reimport_leaves_a_card_whose_output_holds_an_address_alone(
+    runner: CliRunner, tmp_path: Path, home: Path
+) -> None:
+    path = write_sheet(
+        tmp_path,
+        "objects.md",
+        "# Objects\n\nAn object:\n\n    >>> object()  # doctest: +ELLIPSIS\n"
+        "    <object object at 0x...>\n",
+    )
+    assert invoke(runner, "import", str(path)).exit_code == 0
+    folder = home / "decks" / "objects"
+    # As a run in another process would have it: the object at another address.
+    (section,) = folder.glob("*.toml")
+    text = section.read_text(encoding="utf-8")
+    section.write_text(re.sub(r"0x[0-9a-f]+", "0x7f0000001234", text), encoding="utf-8")
+    before = {f.name: f.read_bytes() for f in folder.glob("*.toml")}
+    again = json.loads(invoke(runner, "import", str(path), "--json").output)["decks"][0]
+    assert (again["updated"], again["unchanged"]) == (0, 1)  # the address differs each run
+    assert {f.name: f.read_bytes() for f in folder.glob("*.toml")} == before
+
+
+def test_sections_whose_names_differ_only_in_case_are_one_section(
+    runner: CliRunner, tmp_path: Path, home: Path
+) -> None:
+    first = write_sheet(
+        tmp_path, "a.md", "# Shared\n\n## Lists\n\nReverse:\n\n```python\nprint([2, 1])\n```\n"
+    )
+    second = write_sheet(
+        tmp_path,
+        "b.md",
+        "# Shared\n\n## lists\n\nLast:\n\n```python\nprint([3, 4][-1])\n```\n\n"
+        "## LISTS\n\nFirst:\n\n```python\nprint([5][0])\n```\n",
+    )
+    result = runner.invoke(cli, ["import", str(first), str(second)])
+    assert result.exit_code == 0, result.output
+    deck = load_deck(home / "decks" / "shared")
+    assert [(s.name, len(s.cards)) for s in deck.sections] == [("Lists", 3)]
+
+
+def test_an_import_of_several_decks_writes_none_when_one_cannot_be_written(
+    runner: CliRunner, tmp_path: Path, home: Path
+) -> None:
+    good = write_sheet(tmp_path, "good.md", "# Good\n\nOne:\n\n```python\nprint(1)\n```\n")
+    bad = write_sheet(tmp_path, "bad.md", "# Bad\n\nTwo:\n\n```python\nprint(2)\n```\n")
+    taken = write_sheet(tmp_path, "taken.md", "# Taken\n\nThree:\n\n```python\nprint(3)\n```\n")
+    # The folder the deck 'Bad' would go to already holds another deck.
+    assert invoke(runner, "import", str(taken), "--into", str(tmp_path / "decks")).exit_code == 0
+    (tmp_path / "decks" / "taken").rename(tmp_path / "decks" / "bad")
+    result = runner.invoke(cli, ["import", str(good), str(bad), "--into", str(tmp_path / "decks")])
+    assert result.exit_code == 2 and "holds deck 'Taken'" in result.output
+    assert not (tmp_path / "decks" / "good").exists()
+    # A deck that would not load with the built-in deck (its section Task is taken) likewise.
+    clash = write_sheet(
+        tmp_path, "tasks.md", "# asyncio\n\n## Task\n\nA task:\n\n    >>> 1\n    1\n"
+    )
+    result = runner.invoke(cli, ["import", str(good), str(clash)])
+    assert result.exit_code == 2 and "already defined" in result.output
+    assert not (home / "decks" / "good").exists()
+
+
+def test_an_example_whose_output_changes_says_so_in_its_note_and_the_report(
+    runner: CliRunner, tmp_path: Path, home: Path
+) -> None:
+    path = write_sheet(
+        tmp_path,
+        "random.md",
+        "# Random\n\nA random number:\n\n```python\nimport os\nprint(os.urandom(8).hex())\n```\n",
+    )
+    report = json.loads(invoke(runner, "import", str(path), "--json").output)["decks"][0]
+    (failed,) = report["failed"]
+    assert failed["where"] == f"{path}:5"
+    assert "printed something else when run again" in failed["detail"]
+    assert "---" not in failed["detail"]
+    (card,) = cards_of(home / "decks" / "random").values()
+    assert card["kind"] == "recall" and "printed something else when run again" in card["note"]
+
+
+def test_anki_lines_in_divs_are_lines_not_paragraphs() -> None:
+    assert plain("<div>line1</div><div>line2</div><div>line3</div>") == "line1\nline2\nline3"
+    assert plain("<div>a</div>\n  <div>b</div><div><br></div><div>c</div>") == "a\nb\n\nc"
+    assert plain("<p>one</p><p>two</p>") == "one\n\ntwo"
+
+
+def test_an_error_names_the_deck_folder_not_a_temporary_one(
+    runner: CliRunner, tmp_path: Path, home: Path
+) -> None:
+    path = write_sheet(tmp_path, "c.md", "# C\n\nOne:\n\n```python\nprint(1)\n```\n")
+    result = runner.invoke(cli, ["import", str(path), "--deck", "red\x1b[31m"])
+    assert result.exit_code == 2 and "control character" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert "/." not in result.output  # no hidden scratch folder
+    # Headings with control characters: the names lose them, as card text does.
+    red = write_sheet(tmp_path, "red.md", "# Red\x1b[31m\n\n## Sec\x07tion\n\n    >>> 1\n    1\n")
+    result = runner.invoke(cli, ["import", str(red)])
+    assert result.exit_code == 0, result.output
+    deck = load_deck(home / "decks" / "red-31m")
+    assert (deck.name, deck.sections[0].name) == ("Red[31m", "Section")
+    # A clash with the built-in deck names the folder the deck would go to.
+    clash = write_sheet(
+        tmp_path, "tasks.md", "# asyncio\n\n## Task\n\nA task:\n\n    >>> 1\n    1\n"
+    )
+    result = runner.invoke(cli, ["import", str(clash)])
+    assert result.exit_code == 2 and "already defined" in result.output
+    assert str(home / "decks" / "asyncio" / "01-task.toml") in result.output
+    assert "quizzer-import-" not in result.output
+
+
+def test_an_expression_after_another_statement_on_its_line_keeps_that_statement(
+    tmp_path: Path,
+) -> None:
+    path = write_sheet(
+        tmp_path,
+        "sort.md",
+        "# Sort\n\nSort, then show:\n\n```python\nxs = [2, 1]\nxs.sort(); xs\n# [1, 2]\n```\n",
+    )
+    source = load_source(path)
+    run_examples(source)
+    (draft,) = source.drafts
+    assert (draft.kind, draft.output, draft.tags) == ("predict", "[1, 2]", [])
+    assert "xs.sort(); print(repr(xs))" in (draft.program or "")
+
+
+def test_a_block_ending_in_a_call_that_returns_none_shows_no_none(tmp_path: Path) -> None:
+    path = write_sheet(
+        tmp_path,
+        "thread.md",
+        "# Threads\n\nRun a thread:\n\n```python\nimport threading\n"
+        "t = threading.Thread(target=lambda: print('in thread'))\nt.start()\nt.join()\n"
+        "# in thread\n```\n\nLength:\n\n```python\nlen('abc')\n# 3\n```\n",
+    )
+    source = load_source(path)
+    run_examples(source)
+    thread, length = source.drafts
+    assert (thread.kind, thread.output, thread.tags) == ("predict", "in thread", [])
+    assert thread.program is not None and thread.program.rstrip().endswith("t.join()")
+    assert (length.output, length.program) == ("3", "print(repr(len('abc')))\n")
+    assert source.confirmed == 2 and source.findings == []
+
+
+def test_an_example_holding_a_card_slot_becomes_a_recall_card(
+    runner: CliRunner, tmp_path: Path, home: Path
+) -> None:
+    path = write_sheet(
+        tmp_path,
+        "templates.md",
+        "# Templates\n\nA mustache template:\n\n```python\nprint('{{answer}}')\n"
+        "# {{answer}}\n```\n\nA seed:\n\n    >>> '{{seed}}'\n    '{{seed}}'\n\n"
+        "Plain:\n\n```python\nprint(1)\n# 1\n```\n",
+    )
+    result = runner.invoke(cli, ["import", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    cards = cards_of(home / "decks" / "templates")
+    for card_id in ("a-mustache-template", "a-seed"):
+        card = cards[card_id]
+        assert card["kind"] == "recall" and "program" not in card
+        assert "{{" in card["back"] and "quizzer" in card["note"]
+    assert cards["plain"]["kind"] == "predict"
+    assert invoke(runner, "verify", "--deck", str(home / "decks" / "templates")).exit_code == 0
+
+
+def test_a_note_whose_front_was_edited_in_anki_updates_its_card_and_keeps_its_history(
+    runner: CliRunner, anki_collection: Any, tmp_path: Path, home: Path
+) -> None:
+    from anki.collection import DeckIdLimit, ExportAnkiPackageOptions
+
+    def export(name: str) -> Path:
+        package = tmp_path / name
+        options = ExportAnkiPackageOptions(with_scheduling=True, legacy=False)
+        limit = DeckIdLimit(anki_collection.decks.id("Python"))
+        anki_collection.export_anki_package(out_path=str(package), options=options, limit=limit)
+        return package
+
+    assert invoke(runner, "import", str(export("first.apkg"))).exit_code == 0
+    reviews = json.loads(invoke(runner, "stats", "--json").output)["reviews"]
+    answered = anki_collection.db.scalar(
+        "SELECT n.id FROM notes n JOIN cards c ON c.nid = n.id JOIN revlog r ON r.cid = c.id"
+    )
+    note = anki_collection.get_note(answered)
+    old_front = plain(note["Front"])
+    note["Front"] = old_front + ", renamed in Anki"
+    anki_collection.update_note(note)
+    report = json.loads(invoke(runner, "import", str(export("second.apkg")), "--json").output)
+    deck = report["decks"][0]
+    assert (deck["added"], deck["updated"], deck["kept"], deck["reviews"]) == (0, 1, 0, 0)
+    assert json.loads(invoke(runner, "stats", "--json").output)["reviews"] == reviews
+    fronts = [card["front"] for card in cards_of(home / "decks" / "python").values()]
+    assert old_front + ", renamed in Anki" in fronts and old_front not in fronts
+
+
+def test_an_anki_collection_with_a_view_is_refused_not_run(
+    runner: CliRunner, anki_collection: Any, tmp_path: Path, home: Path
+) -> None:
+    # SQL in a view would run outside the sandbox as the import reads it: here, for ever.
+    anki_collection.close()
+    database = tmp_path / "evil.anki2"
+    shutil.copy(tmp_path / "anki" / "collection.anki2", database)
+    anki_collection.reopen()
+    with sqlite3.connect(database) as db:
+        db.execute("DROP TABLE decks")
+        db.execute(
+            "CREATE VIEW decks AS WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n)"
+            " SELECT x AS id, 'Python' AS name FROM n"
+        )
+    db.close()
+    package = tmp_path / "evil.apkg"
+    with zipfile.ZipFile(package, "w") as archive:
+        archive.write(database, "collection.anki2")
+    result = runner.invoke(cli, ["import", str(package)])
+    assert result.exit_code == 2 and "not an Anki collection" in result.output
+    assert "view" in result.output
+    assert not (home / "decks").exists()
+
+
+def test_an_anki_collection_that_takes_too_long_to_read_ends_in_one_line(
+    runner: CliRunner, anki_collection: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import quizzer.importers.anki as anki_importer
+
+    package = tmp_path / "all.colpkg"
+    anki_collection.export_collection_package(str(package), include_media=False, legacy=False)
+    anki_collection.reopen()
+    monkeypatch.setattr(anki_importer, "MAX_READ_SECONDS", -1.0)
+    monkeypatch.setattr(anki_importer, "READ_CHECK_STEPS", 1)
+    result = runner.invoke(cli, ["import", str(package)])
+    assert result.exit_code == 2 and "takes too long to read" in result.output
+
+
+def test_reviews_of_a_notes_other_cards_are_reported_as_not_imported(
+    runner: CliRunner, anki_collection: Any, tmp_path: Path, home: Path
+) -> None:
+    from anki.collection import DeckIdLimit, ExportAnkiPackageOptions
+
+    cloze = anki_collection.new_note(anki_collection.models.by_name("Cloze"))
+    cloze["Text"] = "A {{c1::list}} is {{c2::mutable}}"
+    anki_collection.add_note(cloze, anki_collection.decks.id("Python::Lists"))
+    second = next(card for card in cloze.cards() if card.ord == 1)
+    anki_collection.sched.set_due_date([second.id], "0")
+    card = anki_collection.get_card(second.id)
+    card.start_timer()
+    anki_collection.sched.answerCard(card, 3)
+    package = tmp_path / "cloze.apkg"
+    options = ExportAnkiPackageOptions(with_scheduling=True, legacy=False)
+    limit = DeckIdLimit(anki_collection.decks.id("Python"))
+    anki_collection.export_anki_package(out_path=str(package), options=options, limit=limit)
+    report = json.loads(invoke(runner, "import", str(package), "--json").output)["decks"][0]
+    assert report["reviews"] == 3  # the three of the fixture's Basic cards
+    (skipped,) = report["skipped"]
+    assert skipped["detail"].startswith("1 review of a note's other cards")
+    assert json.loads(invoke(runner, "stats", "--json").output)["reviews"] == 3
+
+
+def test_an_import_leaves_no_cache_entries_for_the_folders_it_only_tried(
+    runner: CliRunner, sheet: Path, home: Path
+) -> None:
+    from quizzer import deck_cache
+
+    assert invoke(runner, "import", str(sheet)).exit_code == 0
+    sheet.write_text(SHEET.replace("a-b", "a+b"), encoding="utf-8")
+    assert invoke(runner, "import", str(sheet), "--dry-run").exit_code == 0
+    assert invoke(runner, "import", str(sheet)).exit_code == 0
+    assert invoke(runner, "list").exit_code == 0
+    decks = [paths.builtin_deck_dir(), home / "decks" / "builtins"]
+    real = {deck_cache.key_for(f, b"").slot for d in decks for f in d.glob("*.toml")}
+    cached = {entry.stem for entry in (home / "cache").glob("*.json")}
+    assert cached == real
+
+
+def test_an_html_page_with_heading_titles_gives_a_section_per_heading(
+    runner: CliRunner, tmp_path: Path, home: Path
+) -> None:
+    page = write_sheet(
+        tmp_path,
+        "page.html",
+        "<!DOCTYPE html>\n<html><head><title>Sheet</title></head><body>\n<h1>Python</h1>\n"
+        "<h2>Lists</h2>\n<p>Append an item <code>xs.append(1)</code></p>\n"
+        "<p>Sort in place <code>xs.sort()</code></p>\n<h2>Dicts</h2>\n"
+        "<p>Get with a default <code>d.get(k, 0)</code></p>\n</body></html>\n",
+    )
+    result = runner.invoke(cli, ["import", str(page)])
+    assert result.exit_code == 0, result.output
+    deck = load_deck(home / "decks" / "page")
+    assert [(s.name, [c.back for c in s.cards]) for s in deck.sections] == [
+        ("Lists", ["xs.append(1)", "xs.sort()"]),
+        ("Dicts", ["d.get(k, 0)"]),
+    ]

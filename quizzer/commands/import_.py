@@ -79,11 +79,16 @@ def import_(
     from quizzer import paths
     from quizzer.commands.common import deck_roots, warn_if_unsandboxed
     from quizzer.errors import QuizzerError
-    from quizzer.importers import load_source
-    from quizzer.importers.deck_folder import deck_folder_for, plan_import, write_plan
+    from quizzer.importers import has_control, load_source
+    from quizzer.importers.deck_folder import check_plan, deck_folder_for, plan_import, write_plan
 
     if deck_name is not None and not deck_name.strip():
         raise click.BadParameter("the deck name is empty", param_hint="--deck")
+    if deck_name is not None and has_control(deck_name):
+        raise click.BadParameter(
+            "the deck name holds a control character, which a terminal would act on",
+            param_hint="--deck",
+        )
     parent = into if into is not None else paths.user_decks_dir()
     default_roots = deck_roots(None) if into is None else []
     known = _known_ids(default_roots)
@@ -94,7 +99,7 @@ def import_(
     if any(source.examples for deck in decks.values() for source in deck.sources):
         warn_if_unsandboxed()
     _run_examples([source for deck in decks.values() for source in deck.sources])
-    reports = []
+    plans = []
     for deck in decks.values():
         folder = deck_folder_for(deck.name, parent)
         _recall_backs_compile(deck)
@@ -102,11 +107,20 @@ def import_(
         unstable = _verify(deck, plan)
         if unstable:
             plan = plan_import(deck.name, deck.sections, deck.drafts, folder)
+        plans.append(plan)
+    # Every deck is checked before any is written: an import writes all its decks or none.
+    for plan in plans:
+        try:
+            check_plan(plan, default_roots)
+        except QuizzerError as error:
+            raise QuizzerError(f"{plan.folder}: not imported: {error}") from None
+    reports = []
+    for deck, plan in zip(decks.values(), plans, strict=True):
         if not dry_run:
             try:
                 write_plan(plan, default_roots)
             except QuizzerError as error:
-                raise QuizzerError(f"{folder}: not imported: {error}") from None
+                raise QuizzerError(f"{plan.folder}: not imported: {error}") from None
         reviews = _import_reviews(deck, plan, dry_run=dry_run)
         reports.append(_report(deck, plan, reviews, dry_run))
     if as_json:
@@ -158,7 +172,7 @@ def _verify(deck: _DeckImport, plan: Plan) -> int:
     fails pass, saying so in its note and the report: a sheet-fix claim that cannot be proven
     (a quizzer export carries no proof) loses the tag; a program that does not print the same
     again becomes a recall card of its code. Returns how many cards were changed so."""
-    from quizzer.model import SHEET_FIX_TAG
+    from quizzer.model import SHEET_FIX_TAG, Verdict
     from quizzer.verify import Check, verify_cards
 
     changed = {c.card_id for c in plan.changes if c.action != "unchanged"}
@@ -178,7 +192,10 @@ def _verify(deck: _DeckImport, plan: Plan) -> int:
     failed = [f for f in failed if f[0] not in unproven] + failures(unproven)
     for n, check in failed:
         draft = drafts[n]
-        why = (check.detail.strip().splitlines() or ["it failed"])[0]
+        if check.verdict == Verdict.OK:  # it ran well, and printed another output than before
+            why = "it printed something else when run again"
+        else:
+            why = (check.detail.strip().splitlines() or ["it failed"])[0]
         draft.kind, draft.back = "recall", draft.program or draft.back
         draft.program = draft.output = draft.match = None
         draft.sheet_program = draft.sheet_error = draft.sheet_output = None
@@ -197,9 +214,8 @@ def _report_finding(deck: _DeckImport, draft: Draft, kind: str, detail: str) -> 
     from quizzer.importers import Finding
 
     source = next(s for s in deck.sources if any(d is draft for d in s.drafts))
-    source.findings.append(
-        Finding(kind, draft.section, str(source.path), f"{draft.front}: {detail}")
-    )
+    where = draft.where or str(source.path)
+    source.findings.append(Finding(kind, draft.section, where, f"{draft.front}: {detail}"))
 
 
 def _import_reviews(deck: _DeckImport, plan: Plan, *, dry_run: bool) -> int:

@@ -56,6 +56,8 @@ class Draft:
     sheet_error: str | None = None  # ... the exception it raises
     sheet_output: str | None = None  # ... or what it really prints
     card_id: str | None = None  # an id the source carries (a note quizzer exported)
+    where: str | None = None  # "FILE:LINE" of the example it came from, for the report
+    guid: str | None = None  # an Anki note's guid: its card keeps its id when its front changes
     reviews: list[ImportedReview] = field(default_factory=list)
 
     def card(self, deck: str, card_id: str) -> Card:
@@ -142,6 +144,7 @@ class Example:
     shown_error: str | None  # the exception a doctest shows ("ValueError"), if any
     text: str  # the sheet's own text of the block(s)
     where: str
+    probe: str | None = None  # what runs instead, to learn whether the echoed value is None
 
 
 @dataclass
@@ -211,6 +214,15 @@ def normalizers_for(output: str) -> list[str]:
     return found
 
 
+def normalized(text: str, normalize: Iterable[str]) -> str:
+    """`text` with what the normalizers `normalize` name made the same on every run."""
+    if "addresses" in normalize:
+        text = ADDRESS.sub("0x...", text)
+    if "task-names" in normalize:
+        text = TASK_NAME.sub("Task-N", text)
+    return text
+
+
 def compiles(code: str) -> bool:
     """Whether `code` compiles as Python (top-level await allowed); nothing is run."""
     try:
@@ -234,6 +246,20 @@ def load_source(
     drafts; examples of a markdown sheet are not run yet (see `markdown.run_examples`).
 
     `known_ids` (deck name -> card ids) lets a note quizzer exported find the id it had."""
+    source = _read_by_kind(path, deck, known_ids)
+    # A deck holding a control character would not load: names lose them as card text does.
+    source.deck = without_control(source.deck)
+    source.sections = {without_control(k): v for k, v in source.sections.items()}
+    for draft in source.drafts:
+        draft.section = without_control(draft.section)
+    for example in source.examples:
+        example.section = without_control(example.section)
+    return source
+
+
+def _read_by_kind(
+    path: Path, deck: str | None, known_ids: Mapping[str, Iterable[str]] | None
+) -> ImportedSource:
     suffix = path.suffix.lower()
     if suffix in (".apkg", ".colpkg"):
         from quizzer.importers import anki

@@ -15,6 +15,7 @@ import io
 import re
 import sqlite3
 import tempfile
+import time
 import zipfile
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -37,6 +38,8 @@ from quizzer.model import Grade
 
 COLLECTIONS = ("collection.anki21b", "collection.anki21", "collection.anki2")
 MAX_COLLECTION_BYTES = 512 * MIB  # a collection unpacked; more is not a deck to study
+MAX_READ_SECONDS = 120.0  # reading even a huge collection takes seconds; more is a trap
+READ_CHECK_STEPS = 10_000  # SQLite steps between two looks at the clock
 QUIZZER_FIELDS = ("Front", "Back", "Program", "Output", "Note", "Source")
 _BACK_HEADINGS = {
     "Program": "Program",
@@ -46,7 +49,9 @@ _BACK_HEADINGS = {
 }
 _CLOZE = re.compile(r"\{\{c\d+::(.*?)(?:::(.*?))?\}\}", re.DOTALL)
 _SEPARATORS = {"tab": "\t", "comma": ",", "semicolon": ";", "space": " ", "pipe": "|", "colon": ":"}
-_BLOCKS = {"div", "p", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "table"}
+_PARAGRAPHS = {"p", "h1", "h2", "h3", "h4", "h5", "h6"}  # a blank line between them
+_LINES = {"div", "li", "tr", "ul", "ol", "table"}  # each on a line of its own (Anki's editor
+# puts each line of a field in a <div>)
 KnownIds = Mapping[str, Iterable[str]]  # deck name -> the card ids it has
 
 
@@ -72,8 +77,10 @@ class _PlainText(HTMLParser):
         elif tag == "code" and not self._pre:
             self._code += 1
             self.parts.append("`")
-        elif tag in _BLOCKS:
+        elif tag in _PARAGRAPHS:
             self.parts.append("\n")
+        elif tag in _LINES:
+            self._new_line()
 
     def handle_endtag(self, tag: str) -> None:
         if tag in ("script", "style"):
@@ -84,14 +91,27 @@ class _PlainText(HTMLParser):
         elif tag == "code" and self._code:
             self._code -= 1
             self.parts.append("`")
-        elif tag in _BLOCKS:
+        elif tag in _PARAGRAPHS:
             self.parts.append("\n")
+        elif tag in _LINES:
+            self._new_line()
+
+    def _new_line(self) -> None:
+        """End the line unless it has just ended: nested or adjacent blocks make no blank line."""
+        if not self._at_line_start():
+            self.parts.append("\n")
+
+    def _at_line_start(self) -> bool:
+        last = next((part for part in reversed(self.parts) if part.strip(" \t")), "\n")
+        return last.endswith("\n")
 
     def handle_data(self, data: str) -> None:
         if self._skip:
             return
         if not self._pre:
             data = re.sub(r"[ \t\r\n]+", " ", data)
+            if data == " " and self._at_line_start():
+                return  # the layout between two blocks, not text
         self.parts.append(data.replace("\xa0", " "))
 
 
@@ -126,8 +146,14 @@ def read_package(
                 connection = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
             except sqlite3.Error as error:
                 raise QuizzerError(f"{path}: cannot open its collection ({error})") from None
+            deadline = time.monotonic() + MAX_READ_SECONDS
+            connection.set_progress_handler(lambda: time.monotonic() > deadline, READ_CHECK_STEPS)
             try:
                 return _read_collection(path, connection, deck, known_ids or {})
+            except sqlite3.OperationalError as error:
+                if time.monotonic() > deadline:
+                    raise QuizzerError(f"{path}: its collection takes too long to read") from None
+                raise QuizzerError(f"{path}: not a readable Anki collection ({error})") from None
             except sqlite3.DatabaseError as error:
                 raise QuizzerError(f"{path}: not a readable Anki collection ({error})") from None
             finally:
@@ -164,7 +190,11 @@ def _unpack(path: Path, archive: zipfile.ZipFile, name: str, database: Path) -> 
 def _read_collection(
     path: Path, db: sqlite3.Connection, deck: str | None, known_ids: KnownIds
 ) -> ImportedSource:
-    tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    schema = db.execute("SELECT type, name FROM sqlite_master").fetchall()
+    # SQL in a view or trigger would run here, outside the sandbox; Anki's collections have none.
+    if any(kind in ("view", "trigger") for kind, _name in schema):
+        raise QuizzerError(f"{path}: not an Anki collection (it holds a view or trigger)")
+    tables = {name for kind, name in schema if kind == "table"}
     if not {"notes", "cards", "revlog"} <= tables:
         raise QuizzerError(f"{path}: not an Anki collection (no notes, cards or revlog)")
     if "notetypes" in tables:  # the current schema: one row per deck, note type and field
@@ -221,8 +251,20 @@ def _read_collection(
                 Finding("skipped", section, str(path), f"a note ({guid}): no text")
             )
             continue
-        draft.reviews = reviews.get(int(cid), [])
+        draft.reviews = reviews.pop(int(cid), [])
+        draft.guid = str(guid) if draft.card_id is None else None
         source.add(draft)
+    left = sum(len(card_reviews) for card_reviews in reviews.values())
+    if left:  # said, so that stats' count next to Anki's is no riddle
+        source.findings.append(
+            Finding(
+                "skipped",
+                "",
+                str(path),
+                f"{left} review{'' if left == 1 else 's'} of a note's other cards (a cloze's c2, "
+                "a reversed card) or of notes left out: a note is one card",
+            )
+        )
     return source
 
 
@@ -412,6 +454,7 @@ def read_tsv(
             what = f"a note ({guid})" if guid else "a note"
             source.findings.append(Finding("skipped", section, str(path), f"{what}: no text"))
         else:
+            draft.guid = guid if guid and draft.card_id is None else None
             source.add(draft)
     if not source.drafts:
         raise QuizzerError(f"{path}: no notes in this file")

@@ -11,6 +11,7 @@ existing one has each changed file replaced atomically, under the deck's lock.
 
 from __future__ import annotations
 
+import json
 import shutil
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -18,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from quizzer import atomic
+from quizzer import atomic, deck_cache
 from quizzer.deck import load_deck, load_decks
 from quizzer.deck_writer import (
     append_card_text,
@@ -30,10 +31,13 @@ from quizzer.deck_writer import (
     unique_id,
 )
 from quizzer.errors import QuizzerError
-from quizzer.importers import Draft
+from quizzer.importers import Draft, normalized
 from quizzer.model import Deck
 
 FILE_MODE = 0o644
+# Anki note guid -> card id, kept in the deck folder so a note whose front was edited in Anki
+# updates its card (and its review history goes on) instead of becoming a second card.
+GUIDS_FILE = ".anki-note-ids.json"
 
 
 @dataclass(frozen=True)
@@ -77,10 +81,20 @@ def deck_folder_for(deck: str, parent: Path) -> Path:
 
 
 def plan_import(deck: str, sections: dict[str, str], drafts: Sequence[Draft], folder: Path) -> Plan:
-    """Work out what importing `drafts` into the deck folder `folder` changes."""
+    """Work out what importing `drafts` into the deck folder `folder` changes.
+
+    Section names are matched as the deck loader matches them, ignoring case: a draft whose
+    section differs from an earlier one only in case ("lists", "Lists") is put in that one."""
     refuse_builtin(folder)
     existing = _existing_deck(folder, deck)
+    spelling = {s.name.casefold(): s.name for s in existing.sections} if existing else {}
+    for draft in drafts:
+        draft.section = spelling.setdefault(draft.section.casefold(), draft.section)
     old_tables = _old_tables(existing)
+    known_guids = _guid_ids(folder) if existing else {}
+    for draft in drafts:
+        if draft.guid and draft.card_id is None and known_guids.get(draft.guid) in old_tables:
+            draft.card_id = known_guids[draft.guid]
     ids = assign_ids(drafts)
     plan = Plan(deck, folder, existing is None, ids, [], 0)
     files = {s.name: s.path for s in existing.sections if s.path} if existing else {}
@@ -122,8 +136,22 @@ def plan_import(deck: str, sections: dict[str, str], drafts: Sequence[Draft], fo
             while file_name in texts:
                 file_name = file_name.replace(".toml", "-2.toml")
         texts[file_name] = _section_text(deck, name, sections.get(name, ""), tables)
+    guids = {**known_guids, **{d.guid: i for d, i in zip(drafts, ids, strict=True) if d.guid}}
+    if guids != known_guids:
+        texts[GUIDS_FILE] = json.dumps(guids, indent=1, sort_keys=True) + "\n"
     plan.texts = texts
     return plan
+
+
+def _guid_ids(folder: Path) -> dict[str, str]:
+    """The card id of each Anki note an earlier import put in `folder` (see GUIDS_FILE)."""
+    try:
+        found = json.loads((folder / GUIDS_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}  # none yet, or spoilt: the ids then come from the fronts, as at first
+    if not isinstance(found, dict):
+        return {}
+    return {str(guid): str(card_id) for guid, card_id in found.items()}
 
 
 def assign_ids(drafts: Sequence[Draft]) -> list[str]:
@@ -138,6 +166,22 @@ def assign_ids(drafts: Sequence[Draft]) -> list[str]:
         taken.add(card_id)
         ids.append(card_id)
     return ids
+
+
+def check_plan(plan: Plan, merged_roots: Sequence[Path] = ()) -> None:
+    """Raise unless the deck as `plan` would leave it loads, alone and with the decks in
+    `merged_roots`; tried in a temporary folder, so an import of several decks can check them
+    all before it writes any."""
+    if not plan.texts:
+        return
+    with tempfile.TemporaryDirectory(prefix="quizzer-import-") as scratch:
+        trial = Path(scratch) / plan.folder.name
+        if plan.new_folder:
+            trial.mkdir()
+        else:
+            shutil.copytree(plan.folder, trial, ignore=shutil.ignore_patterns(".*"))
+        _write_texts(trial, plan.texts)
+        _check_loads(trial, plan.folder, merged_roots)
 
 
 def write_plan(plan: Plan, merged_roots: Sequence[Path] = ()) -> None:
@@ -198,7 +242,18 @@ def _write_texts(folder: Path, texts: dict[str, str]) -> None:
 
 
 def _check_loads(trial: Path, final: Path, merged_roots: Sequence[Path]) -> None:
-    """Raise unless the deck in `trial` loads, alone and with the decks it is merged with."""
+    """Raise unless the deck in `trial` loads, alone and with the decks it is merged with; the
+    error names the deck's own folder, not the trial's."""
+    try:
+        _check_trial_loads(trial, final, merged_roots)
+    except QuizzerError as error:
+        raise QuizzerError(str(error).replace(str(trial), str(final))) from None
+    finally:  # the trial folder goes away: its files' cache entries would never be read
+        for file in trial.rglob("*.toml"):
+            deck_cache.forget(file)
+
+
+def _check_trial_loads(trial: Path, final: Path, merged_roots: Sequence[Path]) -> None:
     deck = load_deck(trial)
     others = [root for root in merged_roots if root.exists() and root.resolve() != final.resolve()]
     try:
@@ -247,9 +302,13 @@ def _section_file(files: Mapping[str, Path], section: str) -> Path | None:
 
 
 def _same(old: dict[str, Any], new: dict[str, Any]) -> bool:
+    """Whether a card's table is the same as before, but for what its normalizers say changes
+    from run to run (an object's address in its output, say)."""
+
     def plain(table: dict[str, Any]) -> dict[str, Any]:
+        runs = table.get("normalize", [])
         return {
-            key: value.strip("\n") if isinstance(value, str) else value
+            key: normalized(value.strip("\n"), runs) if isinstance(value, str) else value
             for key, value in table.items()
             if not (key == "kind" and value == "recall")
         }

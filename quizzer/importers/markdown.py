@@ -22,20 +22,19 @@ from typing import TYPE_CHECKING
 from quizzer import sandbox
 from quizzer.errors import QuizzerError
 from quizzer.importers import (
-    ADDRESS,
     EXAMPLE_TIMEOUT,
     SHEET_FIX,
-    TASK_NAME,
     Draft,
     Example,
     Finding,
     ImportedSource,
     compiles,
     has_control,
+    normalized,
     normalizers_for,
     read_source_text,
 )
-from quizzer.model import Run, Verdict
+from quizzer.model import ANSWER_SLOT, SEED_SLOT, Run, Verdict
 
 if TYPE_CHECKING:
     from markdown_it.token import Token
@@ -45,7 +44,10 @@ OUTPUT_INFOS = {"output", "out", "text", "txt", "console", "plaintext", "stdout"
 _OUTPUT_LABEL = re.compile(r"^(output|out|prints|result|returns)\s*:?\s*$", re.IGNORECASE)
 _COMMENT_LABEL = re.compile(r"^(output|out|prints|result)\s*:?\s*$", re.IGNORECASE)
 _EXCEPTION_NAME = re.compile(r"[A-Z]\w*")
+# A doctest shows an empty line of output as this marker (doctest.BLANKLINE_MARKER).
+_BLANKLINE = re.compile(r"^<BLANKLINE>[ \t]*$", re.MULTILINE)
 _MAX_SHOWN_IN_NOTE = 400  # characters of the sheet's output quoted in a note
+_NONE_SAID = "\nquizzer: the last expression is None\n"  # a probe's word on stderr
 
 
 def read_markdown(path: Path, *, deck: str | None = None) -> ImportedSource:
@@ -172,13 +174,14 @@ def _read_block(
     code = code.strip("\n")
     if not code.strip():
         return
-    if not compiles(code):
+    if not compiles(code) or _holds_slot(code):
         source.add(_fragment(section, front, code, text))
         return
     program = _echo_last_expression(code) if shown is not None else code
-    source.examples.append(
-        Example(len(source.drafts), section, front, code, program, shown, None, text, where)
-    )
+    example = Example(len(source.drafts), section, front, code, program, shown, None, text, where)
+    if shown is not None:  # a script, not a doctest: a None value shows nothing
+        example.probe = _echo_unless_none(code)
+    source.examples.append(example)
 
 
 def _read_doctest(
@@ -206,9 +209,9 @@ def _read_doctest(
         if example.exc_msg is not None:
             shown_error = example.exc_msg.split(":", 1)[0].strip().rsplit(".", 1)[-1]
             break  # a doctest's run ends at its exception
-        shown.append(example.want)
+        shown.append(_BLANKLINE.sub("", example.want))
     code = "\n".join(code_lines)
-    if not compiles(code):
+    if not compiles(code) or _holds_slot(code):
         source.add(_fragment(section, front, code, content))
         return
     program = "\n".join(program_lines) + "\n"
@@ -263,12 +266,36 @@ def _shows_something(code: str) -> bool:
 def _echo_last_expression(code: str) -> str:
     """`code` with its last statement, when it is an expression other than a print() call,
     printed as the interpreter would echo it (its repr)."""
+    split = _last_expression(code)
+    return code if split is None else f"{split[0]}print(repr({split[1]}))"
+
+
+def _echo_unless_none(code: str) -> str | None:
+    """`code` with its last expression echoed as the interpreter echoes it: not at all when it
+    is None (`t.join()`), which the run then says on stderr (`_NONE_SAID`). None: nothing to
+    echo."""
+    split = _last_expression(code)
+    if split is None:
+        return None
+    before, expression = split
+    return (
+        f"{before}__quizzer_value = ({expression})\n"
+        "if __quizzer_value is None:\n"
+        f"    __import__('sys').stderr.write({_NONE_SAID!r})\n"
+        "else:\n"
+        "    print(repr(__quizzer_value))\n"
+    )
+
+
+def _last_expression(code: str) -> tuple[str, str] | None:
+    """The text before `code`'s last statement and that statement, when it is an expression
+    whose value a reader would be shown (not a print() call); else None."""
     try:
         tree = ast.parse(code)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return code
+        return None
     if not tree.body or not isinstance(tree.body[-1], ast.Expr):
-        return code
+        return None
     last = tree.body[-1]
     value = last.value
     if (
@@ -276,20 +303,36 @@ def _echo_last_expression(code: str) -> str:
         and isinstance(value.func, ast.Name)
         and value.func.id == "print"
     ):
-        return code
+        return None
     if isinstance(value, ast.Await):
-        return code  # top-level await does not run as a plain program anyway
-    lines = code.splitlines()
-    head = "\n".join(lines[: last.lineno - 1])
+        return None  # top-level await does not run as a plain program anyway
     expression = ast.get_source_segment(code, last) or ast.unparse(last)
-    printed = f"print(repr({expression}))"
-    return f"{head}\n{printed}" if head else printed
+    return _before(code, last), expression
+
+
+def _before(code: str, statement: ast.stmt) -> str:
+    """The text of `code` before `statement`, keeping what precedes it on its own line
+    ("xs.sort(); " of "xs.sort(); xs")."""
+    lines = code.splitlines(keepends=True)
+    line = lines[statement.lineno - 1].encode("utf-8")[: statement.col_offset].decode("utf-8")
+    return "".join(lines[: statement.lineno - 1]) + line
+
+
+def _holds_slot(code: str) -> bool:
+    """Whether `code` holds text a card's program reserves ({{answer}}, {{seed}}): as a card's
+    program it would not mean what the sheet means."""
+    return ANSWER_SLOT in code or SEED_SLOT in code
 
 
 def _fragment(section: str, front: str, code: str, text: str) -> Draft:
     """A recall card for a block that is not a whole program (a signature, a fragment)."""
     back = code.strip("\n")
     note = None if compiles(back) else "Not runnable Python as the sheet writes it."
+    if _holds_slot(back):
+        note = (
+            f"It holds {ANSWER_SLOT} or {SEED_SLOT}, which a quizzer card's program reserves, "
+            "so it is not run."
+        )
     return Draft(section, front, back, tags=["fragment"], note=note, source=_source(text, back))
 
 
@@ -315,7 +358,7 @@ def run_examples(
 
     def run(example: Example) -> Run:
         try:
-            return sandbox.run_program(example.program, timeout=timeout)
+            return sandbox.run_program(example.probe or example.program, timeout=timeout)
         finally:
             if progress:
                 progress()
@@ -330,6 +373,7 @@ def run_examples(
     made: list[tuple[int, Draft]] = []
     for example, result in zip(examples, runs, strict=True):
         draft = _card_from_run(source, example, result, timeout)
+        draft.where = example.where
         made.append((example.index, draft))
     drafts: list[Draft] = []
     pending = iter(sorted(made, key=lambda pair: pair[0]))
@@ -348,6 +392,8 @@ def run_examples(
 
 def _card_from_run(source: ImportedSource, example: Example, run: Run, timeout: float) -> Draft:
     """The card an example gives, now that it ran; records what the run found."""
+    if example.probe is not None and run.stderr.endswith(_NONE_SAID):
+        example.program = example.code  # its last expression is None: nothing is echoed
     section, front, code = example.section, example.front, example.code
     shown = example.shown
     claimed = shown is not None and (shown.strip() != "" or example.shown_error is not None)
@@ -482,11 +528,7 @@ def _quote_shown(example: Example) -> str:
 
 def _same_output(shown: str, actual: str, normalize: list[str]) -> bool:
     def lines(text: str) -> list[str]:
-        if "addresses" in normalize:
-            text = ADDRESS.sub("0x...", text)
-        if "task-names" in normalize:
-            text = TASK_NAME.sub("Task-N", text)
-        return [line.rstrip() for line in text.strip("\n").splitlines()]
+        return [line.rstrip() for line in normalized(text, normalize).strip("\n").splitlines()]
 
     return lines(shown) == lines(actual)
 

@@ -22,6 +22,7 @@ from quizzer.importers import (
     read_source_text,
 )
 
+_HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 _RULE = re.compile(r"^[\s\-|]*$")  # a line of "--" cells: a table rule between the columns
 _ELIDED = re.compile(r"#\s*\.\.\.\s*$", re.MULTILINE)  # "# ..." standing for a body
 _KEYWORDS = ("try", "if", "for", "while", "with", "async", "await", "def", "class", "return")
@@ -42,6 +43,9 @@ class _Paragraphs(HTMLParser):
         if tag == "p":
             self._parts = {"u": [], "text": [], "code": []}
             self._open = []
+        elif tag in _HEADINGS:  # a title, as an underlined paragraph is
+            self._parts = {"u": [], "text": [], "code": []}
+            self._open = ["u"]
         elif self._open is not None and tag in ("u", "code"):
             self._open.append(tag)
         elif self._open is not None and tag == "br":
@@ -50,7 +54,7 @@ class _Paragraphs(HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         if self._open is None:
             return
-        if tag == "p":
+        if tag == "p" or tag in _HEADINGS:
             texts = ("".join(self._parts[k]).strip() for k in ("u", "text", "code"))
             underlined, text, code = texts
             self.found.append((underlined, " ".join(text.split()), code))
