@@ -140,6 +140,20 @@ def test_the_sheet_fixes_of_sections_one_to_five_are_proven(deck: Deck) -> None:
     ]
 
 
+def test_write_cards_of_sections_one_to_five_carry_wrong_examples(deck: Deck) -> None:
+    """At least a faked output and a learner's mistake, which verify proves the judge refuses."""
+    for card in deck.cards:
+        if card.section in SECTIONS[:5] and card.kind == Kind.WRITE:
+            assert len(card.wrong) >= 2, card.id
+
+
+def test_beyond_sheet_cards_are_runnable_and_carry_wrong_examples(deck: Deck) -> None:
+    beyond = [card for card in deck.cards if "beyond-sheet" in card.tags]
+    assert len(beyond) >= 11
+    for card in beyond:
+        assert card.kind in (Kind.WRITE, Kind.PREDICT) and card.wrong, card.id
+
+
 _CLAIMED_FIX = '''
 deck = "claims"
 section = "Task"
