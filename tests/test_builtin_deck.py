@@ -103,7 +103,8 @@ RECALL_PENDING_ON_DECK_B = set(SECTIONS[5:])
 
 def test_every_section_has_three_recall_and_three_runnable_cards(deck: Deck) -> None:
     """`quizzer test` needs recall distractors in every section, and drills need code."""
-    short, stale = [], []
+    short: list[str] = []
+    stale: list[str] = []
     for section in deck.sections:
         kinds = Counter(card.kind for card in section.cards)
         enough = (
