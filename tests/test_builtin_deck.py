@@ -13,7 +13,7 @@ from conftest import write_deck
 from quizzer import judge
 from quizzer.deck import load_deck
 from quizzer.model import SHEET_FIX_TAG, Card, Deck, Kind
-from quizzer.verify import recall_code, verify_cards
+from quizzer.verify import check_mutants, recall_code, verify_cards
 
 SECTIONS = [
     "Coroutine",
@@ -257,3 +257,14 @@ def test_the_judge_refuses_faked_output_and_accepts_the_right_answers(deck: Deck
     ] == []
     stale = sorted(card_id for card_id in allowed if not found[card_id])
     assert stale == [], "take these cards out of NOT_YET_STRENGTHENED"
+
+
+def test_no_mutant_of_sections_one_to_five_survives(deck: Deck) -> None:
+    """verify --mutants: an await dropped, time.sleep, a sibling function, a print of the output...
+    each made from a write card's back, is judged wrong (or the card lists it under `right`)."""
+    cards = [c for c in deck.cards if c.section in SECTIONS[:5] and c.kind == Kind.WRITE]
+    with ThreadPoolExecutor(max_workers=4 * max(1, os.cpu_count() or 1)) as pool:
+        checks = dict(zip((c.id for c in cards), pool.map(check_mutants, cards), strict=True))
+    assert sum(check.tried for check in checks.values()) >= len(cards)
+    survivors = {card_id: check.messages for card_id, check in checks.items() if check.survivors}
+    assert survivors == {}
