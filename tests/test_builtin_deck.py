@@ -249,7 +249,7 @@ def test_the_judge_refuses_faked_output_and_accepts_the_right_answers(deck: Deck
         c for c in deck.cards if c.kind == Kind.WRITE and judge.python_supports(c.requires_python)
     ]
     assert len(cards) >= 60
-    with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 1)) as pool:
+    with ThreadPoolExecutor(max_workers=4 * max(1, os.cpu_count() or 1)) as pool:
         found = dict(zip((c.id for c in cards), pool.map(_judge_write_card, cards), strict=True))
     allowed = {card_id for card_id in NOT_YET_STRENGTHENED if card_id in found}
     assert [
