@@ -313,8 +313,8 @@ def _ask_program(kind: Kind, program: str) -> str:
 
 def _run_card_program(fields: CardFields) -> Run:
     """Run the card's program in the sandbox, with its answer in place, as verify would."""
+    from quizzer import judge
     from quizzer.deck import card_from_table
-    from quizzer.verify import judge_program
 
     # The card so far: a predict card's back (and every card's id) is not known yet.
     draft = {
@@ -324,9 +324,7 @@ def _run_card_program(fields: CardFields) -> Run:
         "back": fields.back or "",
     }
     card = card_from_table(draft, "new", fields.section or "")
-    check = judge_program(card, card.back)
-    assert check.run is not None
-    return check.run
+    return judge.reference(card, 0).result().run
 
 
 def _output_value(stdout: str) -> str:
