@@ -1,6 +1,6 @@
 """The small protocol between the study and test engines and a user interface.
 
-The engines (quizzer.session, quizzer.quiz) define it here, call its methods and never print or
+The engines (quizzer.study, quizzer.quiz) define it here, call its methods and never print or
 read anything themselves; `quizzer.ui.terminal` (rich + questionary) and `quizzer.ui.plain` (line
 by line, for pipes and scripts) implement it. This module imports no UI library.
 """

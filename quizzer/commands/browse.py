@@ -58,7 +58,8 @@ def show(card_id: str, deck_path: Path | None, as_json: bool) -> None:
         return
     from quizzer.ui import render
 
-    render.console().print(render.card_panel(card))
+    out = render.console()
+    out.print(render.card_panel(card), width=render.card_width(out))
 
 
 def find_card(cards: list[Card], wanted: str) -> Card:

@@ -100,5 +100,6 @@ def tell(message: str) -> None:
 
 def confirm_card(card: Card) -> bool:
     """Show the card as it will be saved; whether to save it."""
-    render.console().print(render.card_panel(card))
+    out = render.console()
+    out.print(render.card_panel(card), width=render.card_width(out))
     return confirm("Save this card?", default=True)
