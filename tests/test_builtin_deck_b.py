@@ -12,6 +12,7 @@ import pytest
 
 from quizzer import paths
 from quizzer.deck import load_deck
+from quizzer.judge import judge_programs
 from quizzer.model import SHEET_FIX_TAG, Card, Deck, Kind
 from quizzer.verify import recall_code
 
@@ -158,3 +159,15 @@ def test_card_ids_of_the_sheets_entries_are_kept(cards: list[Card]) -> None:
         "async-context-manager-use",
     }
     assert kept <= ids  # review history is keyed on these
+
+
+def test_printing_the_output_is_wrong_and_the_back_is_right(cards: list[Card]) -> None:
+    writes = [card for card in cards if card.kind == Kind.WRITE]
+    failures = []
+    for card in writes:
+        fake = f"print({(card.output or '').strip()!r})"
+        answers = [fake, f"{fake}\nraise SystemExit", card.back]
+        fake_print, fake_exit, back = judge_programs(card, answers)
+        if fake_print.right or fake_exit.right or not back.right:
+            failures.append((card.id, fake_print.right, fake_exit.right, back.detail))
+    assert failures == []
