@@ -264,11 +264,12 @@ def stderr_signals(stderr: str) -> tuple[str, ...]:
     return tuple(found)
 
 
-def run_marked(card: Card, answer: str | None, seed: int) -> Outcome:
+def run_marked(card: Card, answer: str | None, seed: int, timeout: float | None = None) -> Outcome:
     """Run the card's program under `seed` (with `answer` in its slot), marks in place.
 
     One random mark ends the program, another follows the answer block: the answer cannot
     print them, so their absence means the program stopped early or left the answer early.
+    `timeout` overrides the card's.
     """
     assert card.program is not None
     end_mark, answer_mark = _mark(), _mark()
@@ -278,7 +279,7 @@ def run_marked(card: Card, answer: str | None, seed: int) -> Outcome:
     elif not source.endswith("\n"):
         source += "\n"
     source += _print_mark(end_mark) + "\n"
-    run = sandbox.run_program(source, timeout=card.timeout)
+    run = sandbox.run_program(source, timeout=timeout or card.timeout)
     stdout = run.stdout
     reached_end, reached_answer_end = end_mark in stdout, answer_mark in stdout
     for mark in (end_mark, answer_mark):
@@ -301,7 +302,8 @@ def _runs() -> ThreadPoolExecutor:
     global _pool
     with _pool_lock:
         if _pool is None:
-            workers = max(4, 2 * (os.cpu_count() or 1))
+            # Most of a run is waiting (for the sandbox, for a timeout): more threads than cores.
+            workers = max(8, 4 * (os.cpu_count() or 1))
             _pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="quizzer-judge")
         return _pool
 
@@ -337,11 +339,19 @@ def forget_references() -> None:
 # --- judging ---------------------------------------------------------------------------------
 
 
-def judge_programs(card: Card, answers: Sequence[str]) -> list[Ruling]:
-    """Judge each answer to a card whose program has {{answer}}, all their runs at once."""
+def judge_programs(
+    card: Card, answers: Sequence[str], *, timeout: float | None = None
+) -> list[Ruling]:
+    """Judge each answer to a card whose program has {{answer}}, all their runs at once.
+
+    `timeout` (seconds) overrides the card's for the answers' runs (not the reference's).
+    """
     seeds = seeds_for(card)
     references = {seed: reference(card, seed) for seed in seeds}
-    runs = [{seed: _runs().submit(run_marked, card, a, seed) for seed in seeds} for a in answers]
+    runs = [
+        {seed: _runs().submit(run_marked, card, answer, seed, timeout) for seed in seeds}
+        for answer in answers
+    ]
     return [_rule(card, seeds, references, futures) for futures in runs]
 
 
@@ -361,7 +371,9 @@ def judge_prediction(card: Card, prediction: str) -> Ruling:
         run = replace(run, stdout=card.output or "")
     if prediction_matches(card, prediction, run.stdout):
         return Ruling(True, "", run=run)
-    return Ruling(False, "", output_diff(run.stdout, prediction), run)
+    return Ruling(
+        False, "the program prints something else", output_diff(run.stdout, prediction), run
+    )
 
 
 def runs_answers(card: Card) -> bool:
@@ -410,7 +422,7 @@ def _rule(
         got, want = answers[seed].result(), references[seed].result()
         reason = _run_problem(got, want, known)
         if reason is None and seed == seeds[0] and diff:
-            reason = "it printed something else than expected:"
+            reason = "its output is not the expected output"
         if reason is None and seed != seeds[0]:
             reason = _seed_problem(card, got.stdout, want.stdout)
         if reason is not None:
@@ -420,6 +432,8 @@ def _rule(
 
 def _run_problem(got: Outcome, want: Outcome, known: set[str]) -> str | None:
     """Why one run of an answer is wrong whatever it printed: it failed, stopped early, warned."""
+    if got.run.verdict == Verdict.TIMEOUT:
+        return "timeout: the program did not finish in time (a deadlock, or an await missing?)"
     if got.run.verdict != Verdict.OK:
         last = _last_line(got.run.stderr) or f"exit code {got.run.exit_code}"
         return f"{got.run.verdict}: {last}"

@@ -11,12 +11,15 @@ import textwrap
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import partial
 
 from quizzer import judge, sandbox
 from quizzer.judge import compile_problem, python_supports
 from quizzer.model import SHEET_FIX_TAG, Card, Kind, Run, Verdict
+from quizzer.mutants import Mutant, mutants_of
 
+MUTANT_TIMEOUT = 2.0  # seconds a mutant runs at least before it counts as hanging
 _FENCE = re.compile(r"^[ \t]*```[^\n`]*\n(.*?)^[ \t]*```[ \t]*$", re.MULTILINE | re.DOTALL)
 # A recall back without a fence is code when its first line starts like code: a comment, a
 # decorator, a lower-case keyword that opens a statement, or an assignment...
@@ -80,6 +83,22 @@ class SheetCheck:
 
 
 @dataclass(frozen=True)
+class MutantsCheck:
+    """Which of the mutants of a write card's back the judge accepted (it should accept none)."""
+
+    tried: int
+    survivors: tuple[Mutant, ...]
+
+    @property
+    def messages(self) -> list[str]:
+        """One line per survivor: what was changed, and the code (shortened)."""
+        return [f"mutant survived ({m.description}): {_one_line(m.code)}" for m in self.survivors]
+
+    def to_dict(self) -> dict[str, object]:
+        return {"tried": self.tried, "survived": [mutant.to_dict() for mutant in self.survivors]}
+
+
+@dataclass(frozen=True)
 class Check:
     """The result of checking one card."""
 
@@ -92,6 +111,7 @@ class Check:
     skipped: bool = False
     examples: tuple[ExampleCheck, ...] = ()
     sheet: SheetCheck | None = None
+    mutants: MutantsCheck | None = None  # None unless mutants were asked for
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -103,6 +123,7 @@ class Check:
             "detail": self.detail,
             "examples": [example.to_dict() for example in self.examples],
             "sheet": self.sheet.to_dict() if self.sheet else None,
+            "mutants": self.mutants.to_dict() if self.mutants else None,
         }
 
 
@@ -118,9 +139,10 @@ def recall_code(back: str) -> list[str]:
     return []
 
 
-def check_card(card: Card) -> Check:
+def check_card(card: Card, *, mutants: bool = False) -> Check:
     """Check a card: its program with its own back as the answer prints its output (under every
-    seed it is judged under, each run ending well), then its sheet proof and its examples."""
+    seed it is judged under, each run ending well), then its sheet proof and its examples, and,
+    with `mutants`, that the judge refuses every mutant of a write card's back."""
     if not python_supports(card.requires_python):
         reason = f"needs Python {card.requires_python}"
         return Check(card, True, None, 0.0, reason, skipped=True)
@@ -136,7 +158,22 @@ def check_card(card: Card) -> Check:
     program = _check_program(card)
     if not program.ok:
         return program
-    return _with_extras(program, sheet, check_examples(card))
+    tried = check_mutants(card) if mutants and card.kind == Kind.WRITE else None
+    return _with_extras(program, sheet, check_examples(card), tried)
+
+
+def check_mutants(card: Card) -> MutantsCheck:
+    """Judge every mutant of the card's back (all at once); the ones judged right survive."""
+    found = mutants_of(card)
+    # A mutant that hangs (a lock never released, a queue never fed) is wrong whenever it is
+    # stopped: a few times the reference's run, not the card's whole timeout, is enough.
+    slowest = max(
+        judge.reference(card, seed).result().run.seconds for seed in judge.seeds_for(card)
+    )
+    limit = min(card.timeout or sandbox.DEFAULT_LIMITS.timeout, max(MUTANT_TIMEOUT, 10 * slowest))
+    rulings = judge.judge_programs(card, [mutant.code for mutant in found], timeout=limit)
+    survivors = tuple(m for m, ruling in zip(found, rulings, strict=True) if ruling.right)
+    return MutantsCheck(len(found), survivors)
 
 
 def check_examples(card: Card) -> tuple[ExampleCheck, ...]:
@@ -207,28 +244,32 @@ def verify_cards(
     *,
     jobs: int | None = None,
     progress: Callable[[Check], None] | None = None,
+    mutants: bool = False,
 ) -> list[Check]:
     """Check every card, `jobs` at a time (default: one per core); results in deck order.
+    With `mutants`, each write card's mutants are judged too (check_mutants).
 
     At most two cards per job are started ahead of the results handed out, so an interrupt
     (Ctrl-C, or `progress` raising) starts no more than those.
     """
-    workers = jobs or max(1, os.cpu_count() or 1)
+    # Mutants wait on timeouts and deadlocks far more than they compute: more cards at once.
+    workers = jobs or max(1, os.cpu_count() or 1) * (4 if mutants else 1)
     ahead = 2 * workers
     results: list[Check] = []
+    check = partial(check_card, mutants=True) if mutants else check_card
     with ThreadPoolExecutor(max_workers=workers) as pool:
         waiting: deque[Future[Check]] = deque()
         queued = iter(cards)
         try:
             for card in itertools.islice(queued, ahead):
-                waiting.append(pool.submit(check_card, card))
+                waiting.append(pool.submit(check, card))
             while waiting:
-                check = waiting.popleft().result()
+                done = waiting.popleft().result()
                 for card in itertools.islice(queued, 1):
-                    waiting.append(pool.submit(check_card, card))
-                results.append(check)
+                    waiting.append(pool.submit(check, card))
+                results.append(done)
                 if progress:
-                    progress(check)
+                    progress(done)
         finally:
             for future in waiting:
                 future.cancel()
@@ -262,25 +303,25 @@ def _check_program(card: Card) -> Check:
 
 
 def _with_extras(
-    check: Check, sheet: SheetCheck | None, examples: tuple[ExampleCheck, ...]
+    check: Check,
+    sheet: SheetCheck | None,
+    examples: tuple[ExampleCheck, ...],
+    mutants: MutantsCheck | None = None,
 ) -> Check:
-    """`check` with the sheet proof and the examples' results folded into its verdict."""
+    """`check` with the sheet proof, the examples' and the mutants' results in its verdict."""
     problems = [example.message for example in examples if not example.ok]
     if sheet is not None and not sheet.ok:
         problems.insert(0, sheet.detail)
+    if mutants is not None:
+        problems += mutants.messages
     detail = "\n".join(part for part in (check.detail, *problems) if part)
     ok = check.ok and not problems
-    return Check(
-        check.card,
-        ok,
-        check.verdict,
-        check.seconds,
-        detail,
-        check.run,
-        check.skipped,
-        examples,
-        sheet,
-    )
+    return replace(check, ok=ok, detail=detail, examples=examples, sheet=sheet, mutants=mutants)
+
+
+def _one_line(code: str, width: int = 80) -> str:
+    text = " / ".join(line.strip() for line in code.strip().splitlines() if line.strip())
+    return text if len(text) <= width else text[: width - 3] + "..."
 
 
 def _last_line(text: str) -> str:

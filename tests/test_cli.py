@@ -234,7 +234,7 @@ def test_verify_passes_then_reports_a_broken_card(runner: CliRunner, deck: Path)
     data = json.loads(result.output)
     assert (data["passed"], data["failed"]) == (2, 0)
     assert {card["id"] for card in data["cards"]} == {"double", "power"}
-    keys = {"id", "section", "ok", "verdict", "seconds", "detail", "examples", "sheet"}
+    keys = {"id", "section", "ok", "verdict", "seconds", "detail", "examples", "sheet", "mutants"}
     assert set(data["cards"][0]) == keys
     assert isinstance(data["isolation"], str) and data["isolation"]
 

@@ -52,6 +52,9 @@ class CardFields:
     program: str | None = None
     output: str | None = None
     match: Match = Match.EXACT
+    wrong: list[str] = field(default_factory=list)
+    right: list[str] = field(default_factory=list)
+    sheet: dict[str, str] = field(default_factory=dict)  # sheet-program, sheet-error/-output
 
     def missing(self) -> list[str]:
         """The options that must be given (or asked for) before the card can be built."""
@@ -75,6 +78,11 @@ class CardFields:
             table["output"] = self.output
         if self.match != Match.EXACT:
             table["match"] = str(self.match)
+        if self.wrong:
+            table["wrong"] = list(self.wrong)
+        if self.right:
+            table["right"] = list(self.right)
+        table.update(self.sheet)
         return table
 
 
@@ -108,6 +116,25 @@ class CardFields:
     show_default=True,
     help="How the program's output is compared with --output.",
 )
+@click.option(
+    "--wrong",
+    "wrong",
+    multiple=True,
+    help="An answer the judge must refuse (code for a write card, a prediction for a predict "
+    "card); repeat for several.",
+)
+@click.option(
+    "--right",
+    "right",
+    multiple=True,
+    help="Another answer the judge must accept; repeat for several.",
+)
+@click.option(
+    "--sheet-program",
+    help="For a sheet-fix card: the sheet's own text in a runnable program.",
+)
+@click.option("--sheet-error", help="The exception class --sheet-program raises (SyntaxError).")
+@click.option("--sheet-output", help="Or what --sheet-program really prints.")
 @click.option("--no-verify", is_flag=True, help="Save without running the card's program first.")
 @json_option
 def add(
@@ -121,6 +148,11 @@ def add(
     program: str | None,
     output: str | None,
     match: str,
+    wrong: tuple[str, ...],
+    right: tuple[str, ...],
+    sheet_program: str | None,
+    sheet_error: str | None,
+    sheet_output: str | None,
     no_verify: bool,
     as_json: bool,
 ) -> None:
@@ -130,8 +162,9 @@ def add(
     a terminal, the missing fields are asked for; the program opens in $EDITOR
     when it is set, and what the program really prints is offered as its output.
 
-    The card is run as `quizzer verify` runs it; a card that fails is not
-    saved (exit 1) unless --no-verify is given.
+    The card is run as `quizzer verify` runs it, its --wrong and --right
+    answers judged as study would; a card that fails is not saved (exit 1)
+    unless --no-verify is given.
     """
     from quizzer import deck_writer
     from quizzer.deck import card_from_table
@@ -150,6 +183,17 @@ def add(
         text(program),
         text(output),
         Match(match),
+        [deck_writer.normalize_newlines(answer) for answer in wrong],
+        [deck_writer.normalize_newlines(answer) for answer in right],
+        {
+            key: deck_writer.normalize_newlines(value)
+            for key, value in (
+                ("sheet-program", sheet_program),
+                ("sheet-error", sheet_error),
+                ("sheet-output", sheet_output),
+            )
+            if value is not None
+        },
     )
     deck_writer.refuse_empty_fields(fields.table())  # before asking for the rest
     interactive = bool(fields.missing())
@@ -222,7 +266,12 @@ def refuse(check: Check) -> None:
     from quizzer.ui import render
 
     errors = render.error_console()
-    if check.run is not None and check.run.verdict != Verdict.OK:
+    missed = [example.message for example in check.examples if not example.ok]
+    if check.sheet is not None and not check.sheet.ok:
+        missed.insert(0, check.sheet.detail)
+    if missed:
+        reason = "; ".join(missed)
+    elif check.run is not None and check.run.verdict != Verdict.OK:
         errors.print(render.run_report(check.run))
         reason = check.detail
     elif check.run is not None:
