@@ -12,6 +12,7 @@ import click
 from quizzer.commands.common import deck_roots, echo_json, json_option, warn_if_unsandboxed
 from quizzer.errors import QuizzerError
 from quizzer.model import ANSWER_SLOT, Kind, Match, Run, Verdict
+from quizzer.ui.text import visible
 
 if TYPE_CHECKING:
     from quizzer.deck_writer import DeckTarget
@@ -236,7 +237,7 @@ def add(
     )
     verified = not warning
     if warning:
-        click.echo(f"Warning: {warning}", err=True)
+        click.echo(visible(f"Warning: {warning}"), err=True)  # it quotes the program
     card = added.card
     if as_json:
         echo_json(
@@ -251,7 +252,7 @@ def add(
         return
     where = "a new section file " if added.new_section else ""
     status = "verified" if verified else "not verified"
-    click.echo(f"Added card {card.id!r} to {where}{added.file} ({card.section}; {status})")
+    click.echo(visible(f"Added card {card.id!r} to {where}{added.file} ({card.section}; {status})"))
 
 
 def _lf_text(value: str | None) -> str | None:
