@@ -5,7 +5,9 @@ The floor: one fresh `python -I` process per card, one after another, each runni
 every card's real program in the sandbox and judges its output. Both are timed in this one run,
 interleaved, N times; the ratio of the medians is printed (target: at most 0.3).
 
-Run: python benchmarks/verify.py [--runs N] [--mode auto|forkserver|bwrap|none]
+With --mutants, `quizzer verify --mutants` is timed too, as a ratio to plain `quizzer verify`.
+
+Run: python benchmarks/verify.py [--runs N] [--mode auto|forkserver|bwrap|none] [--mutants]
 """
 
 from __future__ import annotations
@@ -44,6 +46,9 @@ def main() -> None:
         choices=sandbox.MODES,
         help="the sandbox runner quizzer verify uses",
     )
+    parser.add_argument(
+        "--mutants", action="store_true", help="also time verify --mutants against verify"
+    )
     options = parser.parse_args()
     cards = len([c for d in load_decks([paths.builtin_deck_dir()]) for c in d.cards])
     script = shutil.which("quizzer", path=str(Path(sys.executable).parent))
@@ -56,10 +61,12 @@ def main() -> None:
         f"{cards} cards: {report['passed']} passed, {report['failed']} failed; "
         f"isolation {report['isolation']!r}"
     )
-    verify_times, floor_times = [], []
+    verify_times, floor_times, mutant_times = [], [], []
     for _ in range(options.runs):
         verify_times.append(timed(argv, env, check=False))
         floor_times.append(floor(cards))
+        if options.mutants:
+            mutant_times.append(timed([*argv, "--mutants"], env, check=False))
     base = statistics.median(floor_times)
     mine = statistics.median(verify_times)
     print(f"naive floor ({cards} x python -I, asyncio.run)  median {base:6.2f} s")
@@ -67,6 +74,12 @@ def main() -> None:
         f"quizzer verify (mode {options.mode:10})        median {mine:6.2f} s   "
         f"ratio {mine / base:.2f}x (target <= 0.30x)"
     )
+    if mutant_times:
+        slow = statistics.median(mutant_times)
+        print(
+            f"quizzer verify --mutants                 median {slow:6.2f} s   "
+            f"ratio {slow / mine:.2f}x to verify"
+        )
 
 
 if __name__ == "__main__":

@@ -371,7 +371,9 @@ def judge_prediction(card: Card, prediction: str) -> Ruling:
         run = replace(run, stdout=card.output or "")
     if prediction_matches(card, prediction, run.stdout):
         return Ruling(True, "", run=run)
-    return Ruling(False, "", output_diff(run.stdout, prediction), run)
+    return Ruling(
+        False, "the program prints something else", output_diff(run.stdout, prediction), run
+    )
 
 
 def runs_answers(card: Card) -> bool:
@@ -420,7 +422,7 @@ def _rule(
         got, want = answers[seed].result(), references[seed].result()
         reason = _run_problem(got, want, known)
         if reason is None and seed == seeds[0] and diff:
-            reason = "it printed something else than expected:"
+            reason = "its output is not the expected output"
         if reason is None and seed != seeds[0]:
             reason = _seed_problem(card, got.stdout, want.stdout)
         if reason is not None:

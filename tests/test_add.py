@@ -1176,7 +1176,8 @@ def test_add_refuses_a_card_whose_wrong_example_the_judge_accepts(
     assert result.exit_code == 1
     assert result.stderr.splitlines()[-1].startswith(
         "Error: card 'run-one-and-two-at-once-collect-their-results' fails its check: "
-        "wrong[0] was judged right; right[0] was judged wrong: it printed something else"
+        "wrong[0] was judged right; right[0] was judged wrong: its output is not the expected "
+        "output"
     )
     assert snapshot(deck) == before
 

@@ -125,7 +125,7 @@ asyncio.run(main())
             "stderr: Task exception was never retrieved",
         ),
         (AWAIT, "await work()\nraise KeyError('k')", "error: KeyError: 'k'"),
-        (GATHER, "results = [await b(), await a()]", "it printed something else than expected"),
+        (GATHER, "results = [await b(), await a()]", "its output is not the expected output"),
     ],
 )
 def test_each_rule_refuses_its_wrong_answer_with_one_line(
@@ -229,7 +229,7 @@ def test_judge_answer_speaks_the_ui_protocol() -> None:
     wrong = judge_answer(SUM, "print(6)\nraise SystemExit")
     assert wrong.right is False and wrong.detail == EARLY_EXIT and wrong.output == "6\n"
     diff = judge_answer(SUM, "total = 7")
-    assert diff.detail.splitlines()[0] == "it printed something else than expected:"
+    assert diff.detail.splitlines()[0] == "its output is not the expected output"
     assert "-6" in diff.detail and "+7" in diff.detail
     predict = make_card(kind=Kind.PREDICT, program="print(2)\nprint(1)", output="2\n1", back="")
     judged = judge_answer(predict, "1\n2")

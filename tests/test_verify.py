@@ -348,3 +348,8 @@ def test_a_recall_back_may_be_prose_but_its_code_must_compile() -> None:
     )
     bare = check_card(make_card(back="res = [r await a in aws]"))
     assert not bare.ok and bare.detail.startswith("back does not compile: line 1")
+
+
+def test_a_predict_example_judged_wrong_says_why_in_one_line() -> None:
+    card = make_card(kind=Kind.PREDICT, program="print(1)", output="1", right=("2",))
+    assert check_card(card).detail == "right[0] was judged wrong: the program prints something else"
