@@ -77,16 +77,8 @@ def test_programs_stay_off_the_network_and_are_quick(deck: Deck) -> None:
         assert "sleep(1)" not in program, card.id
 
 
-# Main's deck predates the sheet-fix proof (card format v2): its sheet-fix cards do not carry a
-# sheet-program yet. The deck branches add them and then drop this allowance.
-NO_SHEET_PROOF_YET = "a sheet-fix card needs a sheet-program that shows the error"
-
-
 def test_every_card_verifies(deck: Deck) -> None:
-    checks = verify_cards(deck.cards)
-    failures = [
-        (c.card.id, c.detail) for c in checks if not c.ok and c.detail != NO_SHEET_PROOF_YET
-    ]
+    failures = [(c.card.id, c.detail) for c in verify_cards(deck.cards) if not c.ok]
     assert failures == []
 
 
@@ -96,27 +88,12 @@ MIN_RECALL = 3
 MIN_RUNNABLE = 3  # write or predict cards
 
 
-# Sections whose recall cards deck-b's branch adds. Once they land the test below fails until
-# this set is emptied, so the allowance cannot outlive its reason.
-RECALL_PENDING_ON_DECK_B = set(SECTIONS[5:])
-
-
 def test_every_section_has_three_recall_and_three_runnable_cards(deck: Deck) -> None:
     """`quizzer test` needs recall distractors in every section, and drills need code."""
-    short: list[str] = []
-    stale: list[str] = []
     for section in deck.sections:
         kinds = Counter(card.kind for card in section.cards)
-        enough = (
-            kinds[Kind.RECALL] >= MIN_RECALL
-            and kinds[Kind.WRITE] + kinds[Kind.PREDICT] >= MIN_RUNNABLE
-        )
-        if section.name not in RECALL_PENDING_ON_DECK_B and not enough:
-            short.append(section.name)
-        if section.name in RECALL_PENDING_ON_DECK_B and enough:
-            stale.append(section.name)
-    assert short == []
-    assert stale == [], "take these sections out of RECALL_PENDING_ON_DECK_B"
+        assert kinds[Kind.RECALL] >= MIN_RECALL, section.name
+        assert kinds[Kind.WRITE] + kinds[Kind.PREDICT] >= MIN_RUNNABLE, section.name
 
 
 def test_every_recall_back_is_prose(deck: Deck) -> None:
@@ -213,11 +190,6 @@ def test_a_sheet_fix_whose_sheet_text_works_fails_verify(tmp_path: Path) -> None
     assert true_claim.ok and true_claim.sheet is not None and true_claim.sheet.ok
 
 
-# Cards of deck-b's sections that its branch strengthens. Once they land the test below fails
-# until this set is emptied, so the allowance cannot outlive its reason.
-NOT_YET_STRENGTHENED = {"async-iterator-use", "async-context-manager-use"}
-
-
 def _judge_write_card(card: Card) -> list[str]:
     """What the judge gets wrong on one write card: fakes it accepts, right answers it refuses."""
     fake = f"print({(card.output or '').rstrip()!r})"
@@ -250,13 +222,8 @@ def test_the_judge_refuses_faked_output_and_accepts_the_right_answers(deck: Deck
     ]
     assert len(cards) >= 60
     with ThreadPoolExecutor(max_workers=4 * max(1, os.cpu_count() or 1)) as pool:
-        found = dict(zip((c.id for c in cards), pool.map(_judge_write_card, cards), strict=True))
-    allowed = {card_id for card_id in NOT_YET_STRENGTHENED if card_id in found}
-    assert [
-        p for card_id, problems in found.items() if card_id not in allowed for p in problems
-    ] == []
-    stale = sorted(card_id for card_id in allowed if not found[card_id])
-    assert stale == [], "take these cards out of NOT_YET_STRENGTHENED"
+        problems = [problem for found in pool.map(_judge_write_card, cards) for problem in found]
+    assert problems == []
 
 
 def test_no_mutant_of_sections_one_to_five_survives(deck: Deck) -> None:
