@@ -294,7 +294,7 @@ def run_marked(card: Card, answer: str | None, seed: int, timeout: float | None 
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
 _references: OrderedDict[tuple[Card, int], Future[Outcome]] = OrderedDict()
-_references_lock = threading.Lock()
+_references_lock = threading.RLock()  # re-entered by a callback of a run done at once
 
 
 def _runs() -> ThreadPoolExecutor:
@@ -318,9 +318,18 @@ def reference(card: Card, seed: int = 0) -> Future[Outcome]:
             return found
         future = _runs().submit(run_marked, card, card.back, seed)
         _references[key] = future
+        future.add_done_callback(lambda done: _forget_failed(key, done))
         while len(_references) > REFERENCE_CACHE_SIZE:
             _references.popitem(last=False)
         return future
+
+
+def _forget_failed(key: tuple[Card, int], future: Future[Outcome]) -> None:
+    """A reference run that raised (the sandbox could not start) is not kept: try again later."""
+    if future.exception() is not None:
+        with _references_lock:
+            if _references.get(key) is future:
+                del _references[key]
 
 
 def prepare(card: Card) -> None:

@@ -81,6 +81,12 @@ class Card:
     def has_seed(self) -> bool:
         return self.program is not None and SEED_SLOT in self.program
 
+    @property
+    def seed_zero_program(self) -> str | None:
+        """The program as `output` is the output of: every {{seed}} is 0 (what a predict card
+        shows, and what is exported)."""
+        return self.program.replace(SEED_SLOT, "0") if self.program is not None else None
+
     def to_dict(self) -> dict[str, object]:
         """The card as JSON-ready data, with the TOML format's field names."""
         return {

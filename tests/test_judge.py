@@ -256,3 +256,26 @@ def test_stderr_signals_ignore_places_addresses_and_frames() -> None:
         " exception=ValueError('x') at 0x...>",
         "ValueError: took <n> seconds",
     )
+
+
+def test_a_seeded_program_is_shown_and_exported_under_seed_zero() -> None:
+    from quizzer.export import note_fields
+
+    predict = make_card(kind=Kind.PREDICT, program="print({{seed}} + 1)", output="1", back="1")
+    assert predict.seed_zero_program == "print(0 + 1)"
+    fields = note_fields(predict)
+    assert ">0</span>" in fields.front and "seed" not in fields.front
+    assert "seed" not in note_fields(SEEDED_SUM).program
+
+
+def test_a_reference_run_that_raises_is_not_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    from quizzer.errors import QuizzerError
+
+    def broken(source: str, **options: object) -> Run:
+        raise QuizzerError("the sandbox cannot start")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(sandbox, "run_program", broken)
+        with pytest.raises(QuizzerError):
+            judge_program(SUM, "total = 6")
+    assert judge_program(SUM, "total = 6").right

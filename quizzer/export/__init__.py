@@ -110,10 +110,10 @@ def note_fields(card: Card) -> NoteFields:
         back = output_html(card.back)
         program = ""
         if card.program:
-            front += "\n" + code_html(card.program)
+            front += "\n" + code_html(card.seed_zero_program or "")
     else:
         back = code_html(card.back)
-        program = code_html(card.program) if card.program else ""
+        program = code_html(card.seed_zero_program or "") if card.program else ""
     output = ""
     if card.output is not None and card.output.strip() != card.back.strip():
         output = output_html(card.output)

@@ -40,7 +40,7 @@ class PlainPrompts:
             self._say("Your code goes into this program:")
             self._say(_indent(program_with_slot(card)))
         elif card.kind == Kind.PREDICT and card.program:
-            self._say(_indent(card.program.strip("\n")))
+            self._say(_indent((card.seed_zero_program or "").strip("\n")))
 
     def wait_reveal(self) -> Command | None:
         line = self._ask("[Enter] show the answer · u undo · q quit > ")

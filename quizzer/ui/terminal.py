@@ -65,7 +65,7 @@ class TerminalPrompts:
             ]
         elif card.kind == Kind.PREDICT and card.program:
             # The front asks the question; the program follows it, not a second question.
-            parts += [Text(""), render.code(card.program)]
+            parts += [Text(""), render.code(card.seed_zero_program or "")]
         self.console.print(
             Panel(
                 Group(*parts),
