@@ -20,12 +20,33 @@ from quizzer.errors import QuizzerError
 # tests/test_cli.py checks that it is each command's own short help.
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "study": ("study", "study", "Study the cards that are due, then new ones (spaced repetition)."),
-    "test": ("quiz", "test", "Take a scored test over one SECTION (a unique prefix will do)."),
+    "test": (
+        "quiz",
+        "test",
+        "Take a scored test over SECTIONs (a unique prefix will do), or the whole deck.",
+    ),
     "stats": ("study", "stats", "Show new, learning and review cards, what is due, and retention."),
     "add": ("add", "add", "Add a card to a deck of yours, checked before it is saved."),
     "sections": ("browse", "sections", "List the sections of the decks, with their card counts."),
     "list": ("browse", "list_cards", "List the cards (of one SECTION: a unique prefix will do)."),
-    "show": ("browse", "show", "Show one card in full: front, answer, program, output and note."),
+    "search": (
+        "browse",
+        "search",
+        "Find the cards whose front, back, program, note or tags contain TEXT.",
+    ),
+    "show": (
+        "browse",
+        "show",
+        "Show one card in full, with its state, schedule and review history.",
+    ),
+    "suspend": (
+        "manage",
+        "suspend",
+        "Keep cards out of study and test until they are unsuspended.",
+    ),
+    "unsuspend": ("manage", "unsuspend", "Let suspended cards back into study and test."),
+    "bury": ("manage", "bury", "Hide cards from study and test until the next study day (4 am)."),
+    "reset": ("manage", "reset", "Forget the scheduling of cards: they become new again."),
     "verify": ("verify", "verify", "Check that every card's program prints what the card says."),
     "run": ("run", "run", "Run a Python FILE in the sandbox, as card programs run."),
     "export": ("export", "export", "Export decks for Anki: an .apkg package or a .tsv file."),

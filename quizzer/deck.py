@@ -471,3 +471,25 @@ def cards_in_section(decks: Iterable[Deck], query: str | None) -> list[Card]:
         return cards
     name = match_section((card.section for card in cards), query)
     return [card for card in cards if card.section == name]
+
+
+def cards_in_sections(decks: Iterable[Deck], queries: Sequence[str]) -> list[Card]:
+    """The cards of every section `queries` name (all cards when there is none), in deck order."""
+    cards = [card for deck in decks for card in deck.cards]
+    if not queries:
+        return cards
+    names = {match_section((card.section for card in cards), query) for query in queries}
+    return [card for card in cards if card.section in names]
+
+
+def filter_tags(cards: Iterable[Card], tags: Sequence[str], skip_tags: Sequence[str]) -> list[Card]:
+    """The cards that have any of `tags` (every card when none is given) and none of
+    `skip_tags`; tags compare case-insensitively."""
+    wanted = {tag.casefold() for tag in tags}
+    unwanted = {tag.casefold() for tag in skip_tags}
+    found = []
+    for card in cards:
+        has = {tag.casefold() for tag in card.tags}
+        if (not wanted or has & wanted) and not has & unwanted:
+            found.append(card)
+    return found

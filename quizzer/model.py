@@ -60,6 +60,8 @@ class Card:
     source: str | None = None
     path: Path | None = field(default=None, compare=False)
     line: int | None = field(default=None, compare=False)
+    # The user's edited copy of a built-in card, used in its place (see `quizzer edit`).
+    overridden: bool = field(default=False, compare=False)
 
     @property
     def key(self) -> tuple[str, str]:
