@@ -348,10 +348,11 @@ output = "1"
         env={**os.environ, "QUIZZER_HOME": str(tmp_path)},
     )
     # Once quizzer has started a sandbox, the command is running: interrupt it then.
-    children = Path(f"/proc/{verify.pid}/task/{verify.pid}/children")
+    # The sandbox may be started by any of its threads, so look at the children of each.
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and not children.read_text().strip():
+    while time.monotonic() < deadline and not _has_children(verify.pid):
         time.sleep(0.02)
+    assert verify.poll() is None, "verify ended before a sandbox was seen"
     verify.send_signal(signal.SIGINT)
     out, err = verify.communicate(timeout=30)
     assert verify.returncode == 130
@@ -494,3 +495,13 @@ def test_commands_that_read_no_deck_do_not_load_the_deck_loader(name: str) -> No
         [sys.executable, "-c", probe, name], capture_output=True, text=True, check=True
     )
     assert done.stdout.strip().splitlines()[-1] == "False"
+
+
+def _has_children(pid: int) -> bool:
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            if (task / "children").read_text().strip():
+                return True
+        except FileNotFoundError:  # a thread that ended meanwhile
+            continue
+    return False
