@@ -27,6 +27,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     ),
     "stats": ("study", "stats", "Show new, learning and review cards, what is due, and retention."),
     "add": ("add", "add", "Add a card to a deck of yours, checked before it is saved."),
+    "edit": (
+        "edit",
+        "edit",
+        "Edit a card in $EDITOR, checked as add checks it before it is saved.",
+    ),
     "sections": ("browse", "sections", "List the sections of the decks, with their card counts."),
     "list": ("browse", "list_cards", "List the cards (of one SECTION: a unique prefix will do)."),
     "search": (

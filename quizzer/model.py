@@ -103,6 +103,8 @@ class Section:
     about: str
     cards: tuple[Card, ...]
     path: Path | None = None
+    # A file of the user's edits of built-in cards: its cards replace those of their ids.
+    override: bool = False
 
 
 @dataclass(frozen=True)

@@ -327,6 +327,31 @@ class Store:
                 )
         return changed
 
+    def rename_card(self, old: Key, new: Key) -> None:
+        """Move the state, holds and review log of card `old` to `new` (a renamed card).
+
+        Refused when `new` has rows of its own: two histories are never merged.
+        """
+        with self._transaction():
+            if self.has_history(new):
+                raise QuizzerError(
+                    f"card {new[0]}/{new[1]} already has a review history; choose another id"
+                )
+            for table in ("card_state", "card_hold", "review"):
+                self._db.execute(
+                    f"UPDATE {table} SET deck = ?, card_id = ? WHERE deck = ? AND card_id = ?",
+                    (*new, *old),
+                )
+
+    def has_history(self, key: Key) -> bool:
+        """Whether card `key` has any row: a state, a hold or a review."""
+        return any(
+            self._db.execute(
+                f"SELECT 1 FROM {table} WHERE deck = ? AND card_id = ?", key
+            ).fetchone()
+            for table in ("card_state", "card_hold", "review")
+        )
+
     def _forget_empty_holds(self) -> None:
         self._db.execute("DELETE FROM card_hold WHERE NOT suspended AND buried_until IS NULL")
 

@@ -185,11 +185,15 @@ def test_search_matches_every_field_case_insensitively(runner: CliRunner, deck: 
 
 
 def test_tags_choose_the_cards_of_list_study_and_test(runner: CliRunner, deck: Path) -> None:
-    listed = json.loads(run(runner, "list", "--tag", "sheet", "--tag", "BEYOND-sheet", "--deck",
-                            str(deck), "--json"))  # fmt: skip
+    listed = json.loads(
+        run(
+            runner, "list", "--tag", "sheet", "--tag", "BEYOND-sheet", "--deck", str(deck), "--json"
+        )
+    )
     assert [card["id"] for card in listed] == ["alpha", "beta"]
-    listed = json.loads(run(runner, "list", "--skip-tag", "beyond-sheet", "--deck", str(deck),
-                            "--json"))  # fmt: skip
+    listed = json.loads(
+        run(runner, "list", "--skip-tag", "beyond-sheet", "--deck", str(deck), "--json")
+    )
     assert [card["id"] for card in listed] == ["alpha", "gamma", "delta"]
     assert asked_in_test(runner, deck, "--tag", "greek", "--skip-tag", "sheet") == ["beta"]
     assert studied(runner, deck) != []  # sanity: the session below starts from a clean log
@@ -234,3 +238,15 @@ def test_completion_offers_section_names_card_ids_and_commands(
     assert "create-task" in complete(runner, "quizzer suspend create-t")
     assert complete(runner, f"quizzer study --deck {deck} --tag gr") == ["greek"]
     assert complete(runner, "quizzer sus") == ["suspend"]
+
+
+def test_add_warns_when_another_card_has_the_same_front(runner: CliRunner) -> None:
+    add = ["add", "--section", "Mine", "--back", "x = 1", "--front"]
+    first = runner.invoke(cli, [*add, "Sum two numbers"])
+    assert first.exit_code == 0 and "same front" not in first.stderr
+    second = runner.invoke(cli, [*add, "sum TWO   numbers"])  # case and spacing aside
+    assert second.exit_code == 0, second.output
+    assert "Warning: card 'sum-two-numbers'" in second.stderr
+    assert "has the same front" in second.stderr
+    other = runner.invoke(cli, [*add, "Sum three numbers"])
+    assert other.exit_code == 0 and "same front" not in other.stderr

@@ -417,3 +417,17 @@ def test_the_review_log_gives_each_review_its_interval(store: Store) -> None:
     assert record is not None
     assert log[1].interval == record.state.due - (NOON + timedelta(days=1))
     assert log[0].to_dict()["grade"] == "Good" and log[0].to_dict()["before_reset"] is False
+
+
+def test_a_renamed_card_takes_its_history_and_holds_with_it(store: Store) -> None:
+    new = ("asyncio", "create-task-2")
+    review(store, KEY, Grade.GOOD, NOON)
+    store.set_suspended([KEY], True)
+    store.rename_card(KEY, new)
+    assert store.record(KEY) is None and not store.has_history(KEY)
+    assert store.record(new) is not None and len(store.reviews(new)) == 1
+    assert store.holds({"asyncio"}, NOON) == {new: store_module.Hold.SUSPENDED}
+    review(store, KEY, Grade.GOOD, NOON)
+    with pytest.raises(QuizzerError, match="already has a review history"):
+        store.rename_card(new, KEY)
+    assert len(store.reviews(new)) == 1  # nothing moved

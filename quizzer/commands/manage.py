@@ -52,9 +52,13 @@ def report(action: str, cards: list[Card], changed: int, as_json: bool, **extra:
     """What was done to `cards`: one line, or JSON for scripts."""
     if as_json:
         echo_json(
-            {"action": action, "cards": [f"{c.deck}/{c.id}" for c in cards], "changed": changed,
-             **extra}
-        )  # fmt: skip
+            {
+                "action": action,
+                "cards": [f"{c.deck}/{c.id}" for c in cards],
+                "changed": changed,
+                **extra,
+            }
+        )
         return
     names = ", ".join(card.id for card in cards[:5]) + (" ..." if len(cards) > 5 else "")
     plural = "s" * (len(cards) != 1)
