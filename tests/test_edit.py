@@ -194,6 +194,7 @@ def test_a_builtin_card_is_never_written_an_override_is(
     assert code == 1 and "keeps its id" in err
 
 
+@pytest.mark.terminal
 def test_edit_in_a_real_terminal_offers_to_edit_again(
     deck: Path, editor: Path, tmp_path: Path
 ) -> None:
