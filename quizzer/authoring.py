@@ -159,8 +159,8 @@ def _ask_program(kind: Kind, program: str, ui: AuthoringPrompts) -> str:
 
 def run_card_program(fields: CardFields) -> Run:
     """Run the card's program in the sandbox, with its answer in place, as verify would."""
+    from quizzer import judge
     from quizzer.deck import card_from_table
-    from quizzer.verify import judge_program
 
     # The card so far: a predict card's back (and every card's id) is not known yet.
     draft = {
@@ -170,9 +170,7 @@ def run_card_program(fields: CardFields) -> Run:
         "back": fields.back or "",
     }
     card = card_from_table(draft, "new", fields.section or "")
-    check = judge_program(card, card.back)
-    assert check.run is not None
-    return check.run
+    return judge.reference(card, 0).result().run
 
 
 def output_value(stdout: str) -> str:

@@ -16,11 +16,12 @@ from typing import Any
 
 from quizzer import deck_cache
 from quizzer.errors import QuizzerError
-from quizzer.model import ANSWER_SLOT, Card, Deck, Kind, Match, Section
+from quizzer.model import ANSWER_SLOT, SEED_SLOT, SHEET_FIX_TAG, Card, Deck, Kind, Match, Section
 
 MIB = 1024 * 1024
 MAX_FILE_BYTES = 16 * MIB
 MAX_TIMEOUT = 60.0
+VARIATIONS_RANGE = (2, 10)  # seeds a {{seed}} program may be judged under
 NORMALIZERS = ("addresses", "task-names")
 _KINDS = {str(kind): kind for kind in Kind}  # by value: faster than Kind(value) per card
 _MATCHES = {str(match): match for match in Match}
@@ -40,6 +41,12 @@ CARD_KEYS = {
     "timeout",
     "note",
     "source",
+    "wrong",
+    "right",
+    "variations",
+    "sheet-program",
+    "sheet-error",
+    "sheet-output",
 }
 STRING_KEYS = (
     "id",
@@ -52,7 +59,12 @@ STRING_KEYS = (
     "note",
     "source",
     "requires-python",
+    "sheet-program",
+    "sheet-error",
+    "sheet-output",
 )
+EXAMPLE_KEYS = ("wrong", "right")
+_EXCEPTION_NAME = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
 ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 MAX_PROBLEMS_SHOWN = 200  # a huge bad file must not bury the terminal
 _SPECIFIER = re.compile(r"\s*(>=|<=|==|!=|>|<)\s*(\d{1,9}(?:\.\d{1,9}){0,2})\s*")
@@ -228,6 +240,7 @@ def card_from_table(
 ) -> Card:
     """Build a Card from a validated card table."""
     timeout = table.get("timeout")
+    variations = table.get("variations")
     return Card(
         deck=deck,
         section=section,
@@ -244,6 +257,12 @@ def card_from_table(
         timeout=float(timeout) if timeout is not None else None,
         note=table.get("note"),
         source=table.get("source"),
+        wrong=tuple(table.get("wrong", ())),
+        right=tuple(table.get("right", ())),
+        variations=int(variations) if variations is not None else None,
+        sheet_program=table.get("sheet-program"),
+        sheet_error=table.get("sheet-error"),
+        sheet_output=table.get("sheet-output"),
         path=path,
         line=line,
     )
@@ -453,6 +472,80 @@ def _card_table_problems(table: dict[str, Any]) -> list[tuple[str | None, str]]:
         found.append((None, f"a {kind} card needs an output"))
     if kind == Kind.RECALL and slot and "output" not in table:
         found.append((None, "a card whose program has {{answer}} needs an output"))
+    found.extend(_example_problems(table, kind))
+    found.extend(_variations_problems(table, kind))
+    found.extend(_sheet_problems(table))
+    return found
+
+
+def _example_problems(table: dict[str, Any], kind: object) -> list[tuple[str | None, str]]:
+    """Problems of the `wrong` and `right` lists: answers the judge must refuse or accept."""
+    found: list[tuple[str | None, str]] = []
+    for key in EXAMPLE_KEYS:
+        if key not in table:
+            continue
+        value = table[key]
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            found.append((key, f"{key!r} must be a list of strings"))
+        elif kind not in (Kind.WRITE, Kind.PREDICT):
+            found.append((key, f"{key!r} is for write and predict cards (this one is {kind})"))
+        else:
+            for index, item in enumerate(value):
+                if not item.strip():
+                    found.append((key, f"{key}[{index}] is empty"))
+                elif problem := _control_problem(f"{key}[{index}]", item):
+                    found.append((key, problem))
+    return found
+
+
+def _variations_problems(table: dict[str, Any], kind: object) -> list[tuple[str | None, str]]:
+    """Problems of `variations`: a number of seeds, for a write card whose program has one."""
+    if "variations" not in table:
+        return []
+    value, (low, high) = table["variations"], VARIATIONS_RANGE
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        return [("variations", f"'variations' must be a whole number from {low} to {high}")]
+    if kind != Kind.WRITE:
+        return [("variations", f"'variations' is for write cards (this one is {kind})")]
+    if SEED_SLOT not in table.get("program", ""):
+        return [("variations", f"'variations' needs {SEED_SLOT} in the program")]
+    return []
+
+
+def _sheet_problems(table: dict[str, Any]) -> list[tuple[str | None, str]]:
+    """Problems of the sheet-fix proof: `sheet-program` with one of `sheet-error`/`sheet-output`.
+
+    A sheet-fix card without a sheet-program is verify's to report (it cannot prove its claim),
+    not the loader's: the deck still loads.
+    """
+    found: list[tuple[str | None, str]] = []
+    tags = table.get("tags", [])
+    tagged = isinstance(tags, list) and SHEET_FIX_TAG in tags
+    program = table.get("sheet-program")
+    claims = [key for key in ("sheet-error", "sheet-output") if key in table]
+    if program is None:
+        for key in claims:
+            found.append((key, f"{key!r} needs a 'sheet-program' to run"))
+        return found
+    if not tagged:
+        found.append(
+            ("sheet-program", f"a card with a 'sheet-program' must be tagged {SHEET_FIX_TAG!r}")
+        )
+    if not program.strip():
+        found.append(("sheet-program", "'sheet-program' is empty"))
+    elif ANSWER_SLOT in program:
+        found.append(("sheet-program", f"'sheet-program' must not contain {ANSWER_SLOT}"))
+    if len(claims) != 1:
+        found.append(
+            (
+                "sheet-program" if not claims else claims[1],
+                "a 'sheet-program' needs exactly one of 'sheet-error' (the exception it raises)"
+                " or 'sheet-output' (what it prints)",
+            )
+        )
+    error = table.get("sheet-error")
+    if error is not None and not _EXCEPTION_NAME.fullmatch(error.strip()):
+        found.append(("sheet-error", f"'sheet-error' {error!r} is not an exception class name"))
     return found
 
 

@@ -38,7 +38,8 @@ NEW_FILE_MODE = 0o644
 # The order fields are written in, as in the built-in deck.
 FIELD_ORDER = (
     "id", "front", "back", "kind", "tags", "program", "output", "match", "normalize",
-    "requires-python", "timeout", "note", "source",
+    "requires-python", "timeout", "note", "source", "wrong", "right", "variations",
+    "sheet-program", "sheet-error", "sheet-output",
 )  # fmt: skip
 _NUMBERED_FILE = re.compile(r"^(\d+)-")
 # Latin letters NFKD does not take apart into an ASCII letter and marks.

@@ -9,6 +9,8 @@ from enum import IntEnum, StrEnum
 from pathlib import Path
 
 ANSWER_SLOT = "{{answer}}"
+SEED_SLOT = "{{seed}}"  # replaced by an integer before a program runs (0 for `output`)
+SHEET_FIX_TAG = "sheet-fix"
 
 
 class Kind(StrEnum):
@@ -58,6 +60,12 @@ class Card:
     timeout: float | None = None
     note: str | None = None
     source: str | None = None
+    wrong: tuple[str, ...] = ()  # answers the judge must refuse
+    right: tuple[str, ...] = ()  # other answers the judge must accept
+    variations: int | None = None  # seeds a {{seed}} program is judged under (default 3)
+    sheet_program: str | None = None  # the sheet's own text, runnable (sheet-fix cards)
+    sheet_error: str | None = None  # the exception class the sheet's text raises
+    sheet_output: str | None = None  # or what it really prints
     path: Path | None = field(default=None, compare=False)
     line: int | None = field(default=None, compare=False)
     # The user's edited copy of a built-in card, used in its place (see `quizzer edit`).
@@ -70,6 +78,10 @@ class Card:
     @property
     def has_slot(self) -> bool:
         return self.program is not None and ANSWER_SLOT in self.program
+
+    @property
+    def has_seed(self) -> bool:
+        return self.program is not None and SEED_SLOT in self.program
 
     def to_dict(self) -> dict[str, object]:
         """The card as JSON-ready data, with the TOML format's field names."""
@@ -89,6 +101,12 @@ class Card:
             "timeout": self.timeout,
             "note": self.note,
             "source": self.source,
+            "wrong": list(self.wrong),
+            "right": list(self.right),
+            "variations": self.variations,
+            "sheet-program": self.sheet_program,
+            "sheet-error": self.sheet_error,
+            "sheet-output": self.sheet_output,
             "path": str(self.path) if self.path else None,
             "line": self.line,
         }
@@ -142,6 +160,17 @@ class Run:
             "truncated": self.truncated,
             "isolation": self.isolation,
         }
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """What the engine made of an answer, for the UI to show."""
+
+    card: Card
+    answer: str  # what the user typed or chose; "" when they asked to be shown
+    right: bool | None  # None: the user judges it (a recall card)
+    output: str | None = None  # what the program printed with the answer, or really prints
+    detail: str = ""  # why it is wrong: one line, then the output diff when there is one
 
 
 class Grade(IntEnum):

@@ -16,6 +16,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from quizzer.model import Card, Grade, Kind, Run
+from quizzer.model import Judgement as Judgement  # the engines' verdict, shown by a UI
 
 
 class Command(StrEnum):
@@ -43,17 +44,6 @@ class Position:
         if self.right_so_far is not None:
             text += f" · {self.right_so_far} right so far"
         return text
-
-
-@dataclass(frozen=True)
-class Judgement:
-    """What the engine made of an answer, for the UI to show."""
-
-    card: Card
-    answer: str  # what the user typed or chose; "" when they asked to be shown
-    right: bool | None  # None: the user judges it (a recall card)
-    output: str | None = None  # what the program printed with the answer, or really prints
-    detail: str = ""  # why it is wrong: an output diff or an error
 
 
 @dataclass(frozen=True)

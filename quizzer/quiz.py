@@ -13,10 +13,11 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from quizzer.judge import judge_answer, runs_answers
 from quizzer.model import Card, Grade
 from quizzer.prompts import Command, Judgement, Position, Prompts
 from quizzer.schedule import Scheduler, utc_now
-from quizzer.session import Clock, judge_answer, record_grade, runs_answers
+from quizzer.session import Clock, record_grade
 from quizzer.store import Key, Record, StaleRecord, StorageError, Store
 
 CHOICES = 4  # the right answer and up to three distractors

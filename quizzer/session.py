@@ -2,7 +2,7 @@
 
 It takes the UI (`quizzer.prompts.Prompts`), the store, the scheduler and the clock as
 arguments and has no I/O of its own. Answers are judged by running them in the sandbox, through
-quizzer.verify; nothing typed ever runs in this process.
+quizzer.judge; nothing typed ever runs in this process.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import astuple, dataclass
 from datetime import UTC, datetime, time, timedelta
 
-from quizzer import sandbox, verify
-from quizzer.model import Card, CardState, Grade, Kind, Phase, Verdict
+from quizzer.judge import judge_answer, runs_answers
+from quizzer.model import Card, CardState, Grade, Phase
 from quizzer.prompts import Command, GradeOption, Judgement, Position, Prompts
 from quizzer.schedule import DEFAULT_RETENTION, RETENTION_RANGE, Scheduler, utc_now
 from quizzer.store import Key, Record, StaleRecord, StorageError, Store
@@ -84,35 +84,6 @@ def due_queue(
     new = [card for card in cards if card.key not in records][: max(0, new_allowed)]
     queue = due + new
     return queue if limit is None else queue[:limit]
-
-
-def runs_answers(card: Card) -> bool:
-    """Whether the card's answer is judged by running a program here (else self-graded)."""
-    return card.kind in (Kind.WRITE, Kind.PREDICT) and verify.python_supports(card.requires_python)
-
-
-def judge_answer(card: Card, answer: str) -> Judgement:
-    """Judge a typed answer by running it (write) or the card's program (predict), sandboxed.
-
-    An empty answer is "show me": wrong, with nothing run.
-    """
-    if card.kind == Kind.WRITE:
-        if not answer.strip():
-            return Judgement(card, "", False)
-        check = verify.judge_program(card, answer)
-        output = check.run.stdout if check.run else None
-        return Judgement(card, answer, check.ok, output, "" if check.ok else check.detail)
-    if card.kind == Kind.PREDICT:
-        assert card.program is not None
-        run = sandbox.run_program(card.program, timeout=card.timeout)
-        # A program that cannot run here still has the output its card promises.
-        actual = run.stdout if run.verdict == Verdict.OK else (card.output or "")
-        if not answer.strip():
-            return Judgement(card, "", False, actual)
-        right = verify.judge_prediction(card, answer, actual)
-        detail = "" if right else verify.output_diff(actual, answer)
-        return Judgement(card, answer, right, actual, detail)
-    return Judgement(card, answer, None)
 
 
 def record_grade(

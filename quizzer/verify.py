@@ -1,44 +1,87 @@
-"""Judge program outputs, check one card, verify a whole deck in parallel."""
+"""Check one card, or a whole deck in parallel: that its program proves it, that the judge
+refuses its `wrong` examples and accepts its `right` ones, that a sheet-fix card's sheet text
+fails as it says, and that a recall back's code compiles."""
 
 from __future__ import annotations
 
-import ast
-import difflib
-import doctest
+import itertools
 import os
 import re
-import sys
 import textwrap
-from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
-from quizzer import sandbox
-from quizzer.deck import parse_requires_python
-from quizzer.model import ANSWER_SLOT, Card, Kind, Match, Run, Verdict
+from quizzer import judge, sandbox
+from quizzer.judge import compile_problem, python_supports
+from quizzer.model import SHEET_FIX_TAG, Card, Kind, Run, Verdict
 
-MAX_DIFF_LINES = 2000  # difflib is quadratic: beyond this many lines a diff takes seconds
-REGEX_TIMEOUT = 3.0  # seconds a deck's regex may take to match one output, in the sandbox
-_ADDRESS = re.compile(r"0x[0-9a-fA-F]+")
-_TASK_NAME = re.compile(r"\bTask-\d+\b")
-_TOP_LEVEL_AWAIT = ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
-# Matches a deck's regex against an output: a pattern can backtrack for ever, so it runs in
-# the sandbox like any other deck code. Pattern and text come in as files, never as source.
-_REGEX_PROGRAM = """\
-import re
+_FENCE = re.compile(r"^[ \t]*```[^\n`]*\n(.*?)^[ \t]*```[ \t]*$", re.MULTILINE | re.DOTALL)
+# A recall back without a fence is code when its first line starts like code: a comment, a
+# decorator, a lower-case keyword that opens a statement, or an assignment...
+_CODE_START = re.compile(
+    r"(?:#|@|(?:import|from|async|await|def|class|for|while|with|try|except|finally|if|elif"
+    r"|else|return|raise|yield|del|assert|lambda|print|pass|break|continue|global|nonlocal)"
+    r"(?=[\s(:\[]|$)"
+    r"|[A-Za-z_][\w.]*(?:\[[^\]]*\])?\s*(?://|\*\*|>>|<<|[-+*/%|&^@])?=(?!=))"
+)
+# ... or when it has no two words side by side outside its string literals (prose has).
+_STRING_LITERAL = re.compile(r"\"[^\"]*\"|'[^']*'")
+_TWO_WORDS = re.compile(r"[A-Za-z]+ +[A-Za-z]+")
+# An exception line of a traceback: the class (dotted, capitalized) and maybe its message,
+# also inside an exception group's "| " frame.
+_EXCEPTION_LINE = re.compile(r"^[\s|+]*((?:[A-Za-z_]\w*\.)*[A-Z]\w*)(?::\s.*|:)?$")
 
-with open("pattern.txt", encoding="utf-8") as file:
-    pattern = file.read()
-with open("text.txt", encoding="utf-8") as file:
-    text = file.read()
-print("match" if re.fullmatch(pattern, text, re.DOTALL) else "no match")
-"""
+
+@dataclass(frozen=True)
+class ExampleCheck:
+    """How the judge ruled on one of a card's `wrong` or `right` examples."""
+
+    name: str  # "wrong[0]", "right[1]"
+    ok: bool  # the judge ruled as the card says it must
+    reason: str  # the judge's reason when it ruled the answer wrong
+
+    @property
+    def expected_right(self) -> bool:
+        return self.name.startswith("right")
+
+    @property
+    def message(self) -> str:
+        """The failure as one line: `wrong[1] was judged right`."""
+        if self.expected_right:
+            return f"{self.name} was judged wrong: {self.reason}"
+        return f"{self.name} was judged right"
+
+    def to_dict(self) -> dict[str, object]:
+        judged_right = self.ok == self.expected_right
+        return {
+            "example": self.name,
+            "ok": self.ok,
+            "judged": "right" if judged_right else "wrong",
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True)
+class SheetCheck:
+    """Whether a sheet-fix card's `sheet-program` does what the card says the sheet's text does."""
+
+    ok: bool
+    detail: str  # why not, when not
+    verdict: Verdict | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "ok": self.ok,
+            "verdict": str(self.verdict) if self.verdict else None,
+            "detail": self.detail,
+        }
 
 
 @dataclass(frozen=True)
 class Check:
-    """The result of checking one card (or one answer to it)."""
+    """The result of checking one card."""
 
     card: Card
     ok: bool
@@ -47,6 +90,8 @@ class Check:
     detail: str  # why it failed, or a diff; empty when ok
     run: Run | None = None
     skipped: bool = False
+    examples: tuple[ExampleCheck, ...] = ()
+    sheet: SheetCheck | None = None
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -56,156 +101,105 @@ class Check:
             "verdict": str(self.verdict) if self.verdict else None,
             "seconds": round(self.seconds, 4),
             "detail": self.detail,
+            "examples": [example.to_dict() for example in self.examples],
+            "sheet": self.sheet.to_dict() if self.sheet else None,
         }
 
 
-def normalize_output(text: str, normalizers: Iterable[str]) -> str:
-    """Replace what asyncio prints differently from run to run with stable placeholders."""
-    for name in normalizers:
-        if name == "addresses":
-            text = _ADDRESS.sub("0x...", text)
-        elif name == "task-names":
-            text = _TASK_NAME.sub("Task-N", text)
-    return text
-
-
-def outputs_match(
-    expected: str, actual: str, rule: Match = Match.EXACT, normalizers: Iterable[str] = ()
-) -> bool:
-    """Whether `actual` output satisfies `expected` under `rule`.
-
-    Pure for every rule but regex, whose pattern (deck content) is matched in the sandbox.
-    """
-    normalizers = tuple(normalizers)
-    expected = normalize_output(expected, normalizers)
-    actual = normalize_output(actual, normalizers)
-    want, got = _lines(expected), _lines(actual)
-    if rule == Match.EXACT:
-        return want == got
-    if rule == Match.UNORDERED:
-        return Counter(want) == Counter(got)
-    if rule == Match.ELLIPSIS:
-        checker = doctest.OutputChecker()
-        return checker.check_output("\n".join(want) + "\n", "\n".join(got) + "\n", doctest.ELLIPSIS)
-    return regex_fullmatch(expected.strip(), "\n".join(got))
-
-
-def regex_fullmatch(pattern: str, text: str) -> bool:
-    """Whether `pattern` matches all of `text` (dot matches newlines), matched in the sandbox.
-
-    A pattern that is invalid or does not finish within REGEX_TIMEOUT matches nothing.
-    """
-    files = {"pattern.txt": _utf8(pattern), "text.txt": _utf8(text)}
-    run = sandbox.run_program(_REGEX_PROGRAM, timeout=REGEX_TIMEOUT, files=files)
-    return run.verdict == Verdict.OK and run.stdout.strip() == "match"
-
-
-def output_diff(expected: str, actual: str) -> str:
-    """A unified diff from the expected output to the actual one (of the first lines only)."""
-    want, got = _lines(expected), _lines(actual)
-    diff = "\n".join(
-        difflib.unified_diff(
-            want[:MAX_DIFF_LINES], got[:MAX_DIFF_LINES], "expected", "actual", lineterm="", n=2
-        )
-    )
-    if max(len(want), len(got)) > MAX_DIFF_LINES:
-        note = f"(diff truncated: only the first {MAX_DIFF_LINES} lines of each are compared)"
-        diff = f"{diff}\n{note}" if diff else note
-    return diff
-
-
-def fill_program(program: str, answer: str) -> str:
-    """Put `answer` in place of the program's {{answer}} line, indented as that line is."""
-    body = textwrap.dedent(answer.expandtabs(4)).strip("\n").splitlines() or ["pass"]
-    lines: list[str] = []
-    for line in program.splitlines():
-        if line.strip() == ANSWER_SLOT:
-            indent = line[: len(line) - len(line.lstrip())]
-            lines.extend(indent + part if part.strip() else part for part in body)
-        else:
-            lines.append(line)
-    return "\n".join(lines) + "\n"
-
-
-def compile_problem(code: str) -> str | None:
-    """Why `code` does not compile (top-level await allowed), or None when it does."""
-    try:
-        compile(code, "<answer>", "exec", flags=_TOP_LEVEL_AWAIT, dont_inherit=True)
-    except SyntaxError as error:
-        return f"line {error.lineno}: {error.msg}" if error.lineno else error.msg
-    except ValueError as error:  # for instance a NUL byte in the code
-        return str(error)
-    except (RecursionError, MemoryError):  # the compiler's own limits: 'a.' * 300000
-        return "too deeply nested to compile"
-    return None
-
-
-def python_supports(specifier: str | None, version: tuple[int, ...] | None = None) -> bool:
-    """Whether the card Python (default: this one) satisfies a requires-python specifier."""
-    if not specifier:
-        return True
-    clauses = parse_requires_python(specifier)
-    if clauses is None:
-        return False
-    have = tuple(version or sys.version_info[:3])
-    for operator, need in clauses:
-        mine = have[: len(need)]
-        checks = {
-            ">=": mine >= need,
-            "<=": mine <= need,
-            "==": mine == need,
-            "!=": mine != need,
-            ">": mine > need,
-            "<": mine < need,
-        }
-        if not checks[operator]:
-            return False
-    return True
+def recall_code(back: str) -> list[str]:
+    """The code in a recall back, which must compile: each fenced block, or the whole back when
+    it has no fence and its first line is code; prose is not code (README: recall backs)."""
+    blocks = [textwrap.dedent(found.group(1)) for found in _FENCE.finditer(back)]
+    if blocks or "```" in back:
+        return blocks
+    first = next((line.strip() for line in back.splitlines() if line.strip()), "")
+    if _CODE_START.match(first) or not _TWO_WORDS.search(_STRING_LITERAL.sub("", first)):
+        return [back]
+    return []
 
 
 def check_card(card: Card) -> Check:
-    """Run a card's program with its own back as the answer and compare with its output."""
+    """Check a card: its program with its own back as the answer prints its output (under every
+    seed it is judged under, each run ending well), then its sheet proof and its examples."""
     if not python_supports(card.requires_python):
         reason = f"needs Python {card.requires_python}"
         return Check(card, True, None, 0.0, reason, skipped=True)
     if card.kind == Kind.RECALL:
-        problem = compile_problem(card.back)
-        if problem:
-            return Check(card, False, None, 0.0, f"back does not compile: {problem}")
-        if card.program is None:
-            return Check(card, True, None, 0.0, "")
-    return judge_program(card, card.back)
+        for number, code in enumerate(recall_code(card.back), start=1):
+            problem = compile_problem(code)
+            if problem:
+                where = f" (code block {number})" if "```" in card.back else ""
+                return Check(card, False, None, 0.0, f"back does not compile{where}: {problem}")
+    sheet = check_sheet(card)
+    if card.program is None:
+        return _with_extras(Check(card, True, None, 0.0, ""), sheet, ())
+    program = _check_program(card)
+    if not program.ok:
+        return program
+    return _with_extras(program, sheet, check_examples(card))
 
 
-def judge_program(card: Card, answer: str) -> Check:
-    """Run the card's program with `answer` in its slot; right when its output is the card's."""
-    assert card.program is not None
-    source = fill_program(card.program, answer) if card.has_slot else card.program
-    run = sandbox.run_program(source, timeout=card.timeout)
-    expected = card.output or ""
+def check_examples(card: Card) -> tuple[ExampleCheck, ...]:
+    """Judge each of the card's `wrong` and `right` examples, as study and test would."""
+    names = [f"wrong[{n}]" for n in range(len(card.wrong))]
+    names += [f"right[{n}]" for n in range(len(card.right))]
+    answers = [*card.wrong, *card.right]
+    if not answers or card.program is None:
+        return ()
+    if card.kind == Kind.PREDICT:
+        rulings = [judge.judge_prediction(card, answer) for answer in answers]
+    else:
+        rulings = judge.judge_programs(card, answers)
+    return tuple(
+        ExampleCheck(name, ruling.right == name.startswith("right"), ruling.reason)
+        for name, ruling in zip(names, rulings, strict=True)
+    )
+
+
+def check_sheet(card: Card) -> SheetCheck | None:
+    """Run a sheet-fix card's sheet-program and compare with what the card says it does."""
+    if card.sheet_program is None:
+        if SHEET_FIX_TAG in card.tags:
+            return SheetCheck(False, "a sheet-fix card needs a sheet-program that shows the error")
+        return None
+    run = sandbox.run_program(judge.with_seed(card.sheet_program, 0), timeout=card.timeout)
+    raised = exception_names(run.stderr) if run.verdict == Verdict.ERROR else []
+    if card.sheet_error is not None:
+        wanted = card.sheet_error.strip().rsplit(".", 1)[-1]
+        if any(name.rsplit(".", 1)[-1] == wanted for name in raised):
+            return SheetCheck(True, "", run.verdict)
+        if run.verdict == Verdict.OK:
+            did = "ran without error"
+        elif raised:
+            did = f"raises {raised[-1].rsplit('.', 1)[-1]}"
+        else:
+            did = f"ended with {run.verdict}"
+        return SheetCheck(
+            False, f"the sheet's text {did}; the card says it raises {wanted}", run.verdict
+        )
+    expected = card.sheet_output or ""
     if run.verdict != Verdict.OK:
-        detail = f"{run.verdict}: {_last_line(run.stderr) or f'exit code {run.exit_code}'}"
-        return Check(card, False, run.verdict, run.seconds, detail, run)
-    if card.output is None or outputs_match(expected, run.stdout, card.match, card.normalize):
-        return Check(card, True, run.verdict, run.seconds, "", run)
-    diff = output_diff(
-        normalize_output(expected, card.normalize), normalize_output(run.stdout, card.normalize)
+        last = raised[-1] if raised else str(run.verdict)
+        return SheetCheck(
+            False,
+            f"the sheet's text failed ({last}); the card says it prints its sheet-output",
+            run.verdict,
+        )
+    if judge.outputs_match(expected, run.stdout, card.match, card.normalize):
+        return SheetCheck(True, "", run.verdict)
+    diff = judge.output_diff(expected, run.stdout)
+    return SheetCheck(
+        False,
+        f"the sheet's text printed something else than its sheet-output:\n{diff}",
+        run.verdict,
     )
-    return Check(card, False, run.verdict, run.seconds, diff or "output differs", run)
 
 
-def judge_prediction(card: Card, prediction: str, actual: str) -> bool:
-    """Whether a typed prediction matches what the program really printed.
-
-    Line order matters unless the card's rule is unordered; the card's own pattern (ellipsis,
-    regex) is accepted too, so a prediction may leave out what changes from run to run.
-    """
-    rule = Match.UNORDERED if card.match == Match.UNORDERED else Match.EXACT
-    if outputs_match(actual, prediction, rule, card.normalize):
-        return True
-    return card.output is not None and outputs_match(
-        card.output, prediction, card.match, card.normalize
-    )
+def exception_names(stderr: str) -> list[str]:
+    """The exception classes a traceback names (its exception lines), in order."""
+    return [
+        found.group(1) for line in stderr.splitlines() if (found := _EXCEPTION_LINE.match(line))
+    ]
 
 
 def verify_cards(
@@ -214,24 +208,79 @@ def verify_cards(
     jobs: int | None = None,
     progress: Callable[[Check], None] | None = None,
 ) -> list[Check]:
-    """Check every card, `jobs` at a time (default: one per core); results in deck order."""
+    """Check every card, `jobs` at a time (default: one per core); results in deck order.
+
+    At most two cards per job are started ahead of the results handed out, so an interrupt
+    (Ctrl-C, or `progress` raising) starts no more than those.
+    """
     workers = jobs or max(1, os.cpu_count() or 1)
+    ahead = 2 * workers
     results: list[Check] = []
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        for check in pool.map(check_card, cards):
-            results.append(check)
-            if progress:
-                progress(check)
+        waiting: deque[Future[Check]] = deque()
+        queued = iter(cards)
+        try:
+            for card in itertools.islice(queued, ahead):
+                waiting.append(pool.submit(check_card, card))
+            while waiting:
+                check = waiting.popleft().result()
+                for card in itertools.islice(queued, 1):
+                    waiting.append(pool.submit(check_card, card))
+                results.append(check)
+                if progress:
+                    progress(check)
+        finally:
+            for future in waiting:
+                future.cancel()
     return results
 
 
-def _lines(text: str) -> list[str]:
-    return [line.rstrip() for line in text.rstrip().splitlines()]
+def _check_program(card: Card) -> Check:
+    """The card's program with its back: the output under seed 0, a clean end under every seed."""
+    seeds = judge.seeds_for(card)
+    outcomes = [judge.reference(card, seed).result() for seed in seeds]
+    first = outcomes[0].run
+    seconds = sum(outcome.run.seconds for outcome in outcomes)
+    if first.verdict != Verdict.OK:
+        detail = f"{first.verdict}: {_last_line(first.stderr) or f'exit code {first.exit_code}'}"
+        return Check(card, False, first.verdict, seconds, detail, first)
+    if card.output is not None and not judge.outputs_match(
+        card.output, first.stdout, card.match, card.normalize
+    ):
+        diff = judge.output_diff(
+            judge.normalize_output(card.output, card.normalize),
+            judge.normalize_output(first.stdout, card.normalize),
+        )
+        return Check(card, False, first.verdict, seconds, diff or "output differs", first)
+    for seed, outcome in zip(seeds[1:], outcomes[1:], strict=True):
+        run = outcome.run
+        if run.verdict != Verdict.OK:
+            last = _last_line(run.stderr) or f"exit code {run.exit_code}"
+            detail = f"under seed {seed}: {run.verdict}: {last}"
+            return Check(card, False, run.verdict, seconds, detail, first)
+    return Check(card, True, first.verdict, seconds, "", first)
 
 
-def _utf8(text: str) -> str:
-    """`text` with anything UTF-8 cannot hold (lone surrogates) replaced, so it can be a file."""
-    return text.encode("utf-8", "replace").decode("utf-8")
+def _with_extras(
+    check: Check, sheet: SheetCheck | None, examples: tuple[ExampleCheck, ...]
+) -> Check:
+    """`check` with the sheet proof and the examples' results folded into its verdict."""
+    problems = [example.message for example in examples if not example.ok]
+    if sheet is not None and not sheet.ok:
+        problems.insert(0, sheet.detail)
+    detail = "\n".join(part for part in (check.detail, *problems) if part)
+    ok = check.ok and not problems
+    return Check(
+        check.card,
+        ok,
+        check.verdict,
+        check.seconds,
+        detail,
+        check.run,
+        check.skipped,
+        examples,
+        sheet,
+    )
 
 
 def _last_line(text: str) -> str:

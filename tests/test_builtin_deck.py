@@ -72,6 +72,14 @@ def test_programs_stay_off_the_network_and_are_quick(deck: Deck) -> None:
         assert "sleep(1)" not in program, card.id
 
 
+# Main's deck predates the sheet-fix proof (card format v2): its sheet-fix cards do not carry a
+# sheet-program yet. The deck branches add them and then drop this allowance.
+NO_SHEET_PROOF_YET = "a sheet-fix card needs a sheet-program that shows the error"
+
+
 def test_every_card_verifies(deck: Deck) -> None:
-    failures = [(c.card.id, c.detail) for c in verify_cards(deck.cards) if not c.ok]
+    checks = verify_cards(deck.cards)
+    failures = [
+        (c.card.id, c.detail) for c in checks if not c.ok and c.detail != NO_SHEET_PROOF_YET
+    ]
     assert failures == []

@@ -234,7 +234,8 @@ def test_verify_passes_then_reports_a_broken_card(runner: CliRunner, deck: Path)
     data = json.loads(result.output)
     assert (data["passed"], data["failed"]) == (2, 0)
     assert {card["id"] for card in data["cards"]} == {"double", "power"}
-    assert set(data["cards"][0]) == {"id", "section", "ok", "verdict", "seconds", "detail"}
+    keys = {"id", "section", "ok", "verdict", "seconds", "detail", "examples", "sheet"}
+    assert set(data["cards"][0]) == keys
     assert isinstance(data["isolation"], str) and data["isolation"]
 
     file = deck / "numbers.toml"

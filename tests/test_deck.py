@@ -416,3 +416,128 @@ def test_requires_python_has_one_grammar() -> None:
     assert parse_requires_python(">=3.11, <3.13.1") == [(">=", (3, 11)), ("<", (3, 13, 1))]
     for bad in ("", ">=3..1", "==3.", "3.12", ">=3.12.0.1", ">=" + "9" * 5000):
         assert parse_requires_python(bad) is None, bad
+
+
+V2 = '''\
+deck = "demo"
+section = "Basics"
+
+[[card]]
+id = "double"
+front = "Double n"
+back = "result = n * 2"
+kind = "write"
+tags = ["math", "sheet-fix"]
+program = """
+import random
+n = random.Random({{seed}}).randint(10, 99)
+{{answer}}
+print(result)
+"""
+output = "98"
+variations = 4
+wrong = ["print(98)", "result = n + n + 1"]
+right = ["result = n + n"]
+sheet-program = "result = n ** 2"
+sheet-error = "NameError"
+
+[[card]]
+id = "shown"
+front = "What does this print?"
+back = "1"
+kind = "predict"
+tags = ["sheet-fix"]
+program = "print(1)"
+output = "1"
+wrong = ["2"]
+sheet-program = "print(2)"
+sheet-output = "2"
+'''
+
+
+def test_format_v2_fields_load(tmp_path: Path) -> None:
+    write_deck(tmp_path, "v2.toml", V2)
+    double, shown = load_deck(tmp_path).cards
+    assert double.wrong == ("print(98)", "result = n + n + 1")
+    assert double.right == ("result = n + n",) and double.variations == 4 and double.has_seed
+    assert (double.sheet_program, double.sheet_error) == ("result = n ** 2", "NameError")
+    assert shown.sheet_output == "2" and shown.wrong == ("2",) and not shown.has_seed
+    assert double.to_dict()["sheet-error"] == "NameError" and double.to_dict()["right"] == [
+        "result = n + n"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("body", "line", "message"),
+    [
+        (
+            'id = "x"\nfront = "F"\nback = "b"\nwrong = ["a"]\n',
+            8,
+            "'wrong' is for write and predict",
+        ),
+        (
+            'id = "x"\nfront = "F"\nback = "b"\nkind = "predict"\nprogram = "print(1)"\n'
+            'output = "1"\nright = "1"\n',
+            11,
+            "'right' must be a list of strings",
+        ),
+        (
+            'id = "x"\nfront = "F"\nback = "b"\nkind = "predict"\nprogram = "print(1)"\n'
+            'output = "1"\nwrong = ["2", " "]\n',
+            11,
+            "wrong[1] is empty",
+        ),
+        (
+            'id = "x"\nfront = "F"\nback = "b"\nkind = "write"\nprogram = "{{answer}}"\n'
+            'output = "1"\nvariations = 3\n',
+            11,
+            "'variations' needs {{seed}} in the program",
+        ),
+        (
+            'id = "x"\nfront = "F"\nback = "b"\nkind = "write"\n'
+            'program = "{{answer}}\\nprint({{seed}})"\noutput = "1"\nvariations = 11\n',
+            11,
+            "'variations' must be a whole number from 2 to 10",
+        ),
+        (
+            'id = "x"\nfront = "F"\nback = "b"\nsheet-program = "x"\nsheet-error = "E"\n',
+            8,
+            "a card with a 'sheet-program' must be tagged 'sheet-fix'",
+        ),
+        (
+            'id = "x"\nfront = "F"\nback = "b"\ntags = ["sheet-fix"]\nsheet-program = "x"\n',
+            9,
+            "needs exactly one of 'sheet-error' (the exception it raises) or 'sheet-output'",
+        ),
+        (
+            'id = "x"\nfront = "F"\nback = "b"\ntags = ["sheet-fix"]\nsheet-program = "x"\n'
+            'sheet-error = "E"\nsheet-output = "o"\n',
+            11,
+            "needs exactly one of 'sheet-error'",
+        ),
+        (
+            'id = "x"\nfront = "F"\nback = "b"\ntags = ["sheet-fix"]\nsheet-output = "o"\n',
+            9,
+            "'sheet-output' needs a 'sheet-program' to run",
+        ),
+        (
+            'id = "x"\nfront = "F"\nback = "b"\ntags = ["sheet-fix"]\nsheet-program = "x"\n'
+            'sheet-error = "no such"\n',
+            10,
+            "'sheet-error' 'no such' is not an exception class name",
+        ),
+        (
+            'id = "x"\nfront = "F"\nback = "b"\nkind = "predict"\nprogram = "print(1)"\n'
+            'output = "1"\nwrong = ["\\u001b[2J"]\n',
+            11,
+            "'wrong[0]' holds the control character U+001B",
+        ),
+    ],
+)
+def test_format_v2_problems_are_reported_at_their_line(
+    tmp_path: Path, body: str, line: int, message: str
+) -> None:
+    file = write_deck(tmp_path, "bad.toml", card_file(body))
+    [problem] = problems_of(tmp_path)
+    assert problem.startswith(f"{file}:{line}: ")
+    assert message in problem

@@ -4,21 +4,20 @@ from __future__ import annotations
 
 import pytest
 
-from quizzer import verify
-from quizzer.model import Card, Kind, Match, Verdict
-from quizzer.verify import (
+from quizzer import judge, verify
+from quizzer.judge import (
     MAX_DIFF_LINES,
-    check_card,
     compile_problem,
     fill_program,
-    judge_prediction,
     judge_program,
     normalize_output,
     output_diff,
     outputs_match,
+    prediction_matches,
     python_supports,
-    verify_cards,
 )
+from quizzer.model import Card, Kind, Match, Verdict
+from quizzer.verify import check_card, verify_cards
 
 
 def make_card(**fields: object) -> Card:
@@ -101,17 +100,17 @@ WRITE = make_card(
     "answer", ["total = sum(values)", "total = 0\nfor v in values:\n    total += v", "total = 6"]
 )
 def test_write_answers_are_judged_by_what_they_do(answer: str) -> None:
-    check = judge_program(WRITE, answer)
-    assert check.ok, check.detail
+    ruling = judge_program(WRITE, answer)
+    assert ruling.right, ruling.detail
 
 
 def test_wrong_answer_gets_a_diff_and_a_crash_gets_its_error() -> None:
     wrong = judge_program(WRITE, "total = max(values)")
-    assert not wrong.ok and wrong.verdict == Verdict.OK
-    assert "-6" in wrong.detail and "+3" in wrong.detail
+    assert not wrong.right and wrong.run is not None and wrong.run.verdict == Verdict.OK
+    assert "-6" in wrong.diff and "+3" in wrong.diff
     crash = judge_program(WRITE, "total = values.sum()")
-    assert not crash.ok and crash.verdict == Verdict.ERROR
-    assert "AttributeError" in crash.detail
+    assert not crash.right and crash.run is not None and crash.run.verdict == Verdict.ERROR
+    assert "AttributeError" in crash.reason and "\n" not in crash.reason
 
 
 def test_check_card_for_each_kind() -> None:
@@ -132,16 +131,16 @@ def test_check_card_skips_cards_for_a_newer_python() -> None:
     assert check.ok and check.skipped and check.verdict is None
 
 
-def test_judge_prediction_respects_order_and_patterns() -> None:
+def test_prediction_matches_respects_order_and_patterns() -> None:
     ordered = make_card(kind=Kind.PREDICT, program="", output="1\n2")
-    assert judge_prediction(ordered, "1\n2\n", "1\n2\n")
-    assert not judge_prediction(ordered, "2\n1", "1\n2\n")
+    assert prediction_matches(ordered, "1\n2\n", "1\n2\n")
+    assert not prediction_matches(ordered, "2\n1", "1\n2\n")
     unordered = make_card(kind=Kind.PREDICT, program="", output="1\n2", match=Match.UNORDERED)
-    assert judge_prediction(unordered, "2\n1", "1\n2\n")
+    assert prediction_matches(unordered, "2\n1", "1\n2\n")
     addresses = make_card(
         kind=Kind.PREDICT, program="", output="<obj at 0x...>", match=Match.ELLIPSIS
     )
-    assert judge_prediction(addresses, "<obj at 0x...>", "<obj at 0x7fa0>")
+    assert prediction_matches(addresses, "<obj at 0x...>", "<obj at 0x7fa0>")
 
 
 def test_verify_cards_keeps_deck_order_and_reports_progress() -> None:
@@ -174,7 +173,7 @@ def test_an_interrupted_verify_starts_no_more_cards(monkeypatch: pytest.MonkeyPa
     ]
     with pytest.raises(KeyboardInterrupt):
         verify_cards(cards, jobs=2, progress=interrupt)
-    assert len(started) <= 4  # the ones already running, not all 40
+    assert len(started) <= 2 * 2 + 1  # the ones started ahead (two per job), not all 40
 
 
 def test_output_diff_is_unified() -> None:
@@ -201,11 +200,11 @@ REGEX_CARD = make_card(
 
 def test_a_catastrophic_deck_regex_cannot_hang_quizzer(monkeypatch: pytest.MonkeyPatch) -> None:
     # In-process, this pattern against this output backtracks for longer than anyone waits.
-    monkeypatch.setattr(verify, "REGEX_TIMEOUT", 1.0)
+    monkeypatch.setattr(judge, "REGEX_TIMEOUT", 1.0)
     assert not outputs_match("(a|aa)+", "a" * 40 + "b", Match.REGEX)
-    check = judge_program(REGEX_CARD, "")
+    check = check_card(REGEX_CARD)
     assert not check.ok and check.verdict == Verdict.OK and "-(a|aa)+" in check.detail
-    assert not judge_prediction(REGEX_CARD, "a" * 40 + "b", "a" * 41)
+    assert not prediction_matches(REGEX_CARD, "a" * 40 + "b", "a" * 41)
 
 
 def test_regex_rules_are_matched_in_the_sandbox_with_the_deck_semantics() -> None:
@@ -214,5 +213,138 @@ def test_regex_rules_are_matched_in_the_sandbox_with_the_deck_semantics() -> Non
     assert not outputs_match("(unclosed", "(unclosed", Match.REGEX)  # invalid: matches nothing
     assert outputs_match("caf\u00e9 \\?", "caf\u00e9 ?", Match.REGEX)  # text survives the trip
     card = make_card(kind=Kind.PREDICT, program="print(12)", output="\\d+", match=Match.REGEX)
-    assert judge_program(card, "").ok
-    assert judge_prediction(card, "99", "12\n") and not judge_prediction(card, "x", "12\n")
+    assert check_card(card).ok and judge_program(card, "").right
+    assert prediction_matches(card, "99", "12\n") and not prediction_matches(card, "x", "12\n")
+
+
+SEEDED = make_card(
+    kind=Kind.WRITE,
+    back="total = sum(values)",
+    program="import random\nrng = random.Random({{seed}})\nvalues = [rng.randint(1, 9) for _ in "
+    "range(3)]\n{{answer}}\nprint(total)\n",
+    output="15",  # random.Random(0) draws 7, 7, 1
+)
+
+
+def test_verify_judges_wrong_and_right_examples_and_names_them() -> None:
+    card = make_card(
+        **{
+            **SEEDED.__dict__,
+            "wrong": ("print(15)", "total = max(values)"),
+            "right": ("total = 15",),
+        }
+    )
+    check = check_card(card)
+    assert not check.ok
+    assert [e.ok for e in check.examples] == [True, True, False]
+    assert check.detail.splitlines() == [
+        "right[0] was judged wrong: under another seed it printed "
+        + check.examples[2].reason.split("printed ", 1)[1]
+    ]
+    assert check.examples[2].reason.startswith("under another seed it printed '15' where")
+    data = check.to_dict()["examples"]
+    assert data == [e.to_dict() for e in check.examples]
+    assert data[0] == {
+        "example": "wrong[0]",
+        "ok": True,
+        "judged": "wrong",
+        "reason": data[0]["reason"],
+    }
+    assert data[2]["judged"] == "wrong" and data[2]["ok"] is False
+
+
+def test_verify_fails_a_card_whose_wrong_example_passes() -> None:
+    card = make_card(
+        **{**WRITE.__dict__, "wrong": ("total = 6",), "right": ("total = sum(values[:])",)}
+    )
+    check = check_card(card)
+    assert not check.ok and check.detail == "wrong[0] was judged right"
+    assert check.to_dict()["examples"][0]["judged"] == "right"
+
+
+def test_verify_judges_predict_examples_as_predictions() -> None:
+    card = make_card(
+        kind=Kind.PREDICT,
+        program="print(1)\nprint(2)",
+        output="1\n2",
+        wrong=("2\n1",),
+        right=("1\n2\n",),
+    )
+    assert check_card(card).ok
+    broken = make_card(**{**card.__dict__, "wrong": ("1\n2",)})
+    assert check_card(broken).detail == "wrong[0] was judged right"
+
+
+SHEET = {"kind": Kind.PREDICT, "program": "print(1)", "output": "1", "tags": ("sheet-fix",)}
+
+
+@pytest.mark.parametrize(
+    ("fields", "detail"),
+    [
+        ({"sheet_program": "x = (", "sheet_error": "SyntaxError"}, ""),
+        (
+            {
+                "sheet_program": "import asyncio\nraise asyncio.CancelledError",
+                "sheet_error": "CancelledError",
+            },
+            "",
+        ),
+        ({"sheet_program": "print(2)", "sheet_output": "2"}, ""),
+        (
+            {"sheet_program": "x = 1", "sheet_error": "SyntaxError"},
+            "the sheet's text ran without error; the card says it raises SyntaxError",
+        ),
+        (
+            {"sheet_program": "1 / 0", "sheet_error": "SyntaxError"},
+            "the sheet's text raises ZeroDivisionError; the card says it raises SyntaxError",
+        ),
+        (
+            {"sheet_program": "print(3)", "sheet_output": "2"},
+            "the sheet's text printed something else than its sheet-output:",
+        ),
+        ({}, "a sheet-fix card needs a sheet-program that shows the error"),
+    ],
+)
+def test_the_sheet_proof_runs_the_sheets_text(fields: dict[str, object], detail: str) -> None:
+    check = check_card(make_card(**SHEET, **fields))
+    assert check.ok is (detail == "")
+    assert check.detail.startswith(detail)
+    assert check.sheet is not None and check.to_dict()["sheet"] == check.sheet.to_dict()
+
+
+def test_exception_names_reads_plain_and_grouped_tracebacks() -> None:
+    group = "  + Exception Group Traceback (most recent call last):\n  | ExceptionGroup: x (1)\n"
+    group += "    | Traceback (most recent call last):\n    | ValueError: boom\n    +----\n"
+    assert verify.exception_names(group) == ["ExceptionGroup", "ValueError"]
+    plain = "Traceback (most recent call last):\n  File x\nasyncio.exceptions.CancelledError\n"
+    assert verify.exception_names(plain) == ["asyncio.exceptions.CancelledError"]
+
+
+@pytest.mark.parametrize(
+    ("back", "code"),
+    [
+        ("Coroutine-based, cooperative concurrency in a single thread.", []),
+        ("Use a Semaphore(n) when n holders may share it.", []),
+        ("lock = asyncio.Lock()", ["lock = asyncio.Lock()"]),
+        ("asyncio.gather(a(), b())", ["asyncio.gather(a(), b())"]),
+        (
+            "await asyncio.sleep(1)\nprint('two words')",
+            ["await asyncio.sleep(1)\nprint('two words')"],
+        ),
+        ("Run it:\n```python\n    x = 1\n```\nthen\n```\ny = (\n```\n", ["x = 1\n", "y = (\n"]),
+    ],
+)
+def test_recall_code_is_the_fenced_blocks_or_a_back_that_is_code(
+    back: str, code: list[str]
+) -> None:
+    assert verify.recall_code(back) == code
+
+
+def test_a_recall_back_may_be_prose_but_its_code_must_compile() -> None:
+    assert check_card(make_card(back="A task runs a coroutine on its own; keep a reference.")).ok
+    fenced = check_card(make_card(back="Like this:\n```\nres = [r await a in aws]\n```"))
+    assert not fenced.ok and fenced.detail.startswith(
+        "back does not compile (code block 1): line 1"
+    )
+    bare = check_card(make_card(back="res = [r await a in aws]"))
+    assert not bare.ok and bare.detail.startswith("back does not compile: line 1")
