@@ -250,3 +250,9 @@ def test_add_warns_when_another_card_has_the_same_front(runner: CliRunner) -> No
     assert "has the same front" in second.stderr
     other = runner.invoke(cli, [*add, "Sum three numbers"])
     assert other.exit_code == 0 and "same front" not in other.stderr
+
+
+def test_section_options_of_search_verify_and_export_complete_too(runner: CliRunner) -> None:
+    assert complete(runner, "quizzer search x --section Que") == ["Queues"]
+    assert complete(runner, "quizzer verify --section Loc") == ["Locks"]
+    assert complete(runner, "quizzer export anki --section Str") == ["Streams"]

@@ -66,7 +66,11 @@ def list_cards(
 @click.command()
 @click.argument("text")
 @click.option("--regex", is_flag=True, help="TEXT is a Python regular expression.")
-@click.option("--section", help="Only this section (a unique prefix will do).")
+@click.option(
+    "--section",
+    shell_complete=complete_section,
+    help="Only this section (a unique prefix will do).",
+)
 @deck_option
 @tag_options
 @json_option
