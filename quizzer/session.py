@@ -64,11 +64,6 @@ def start_of_day(now: datetime) -> datetime:
     return datetime.combine(day, DAY_STARTS_AT).astimezone().astimezone(UTC)
 
 
-def next_study_day(now: datetime) -> datetime:
-    """The start of the study day after the one that contains `now` (DST-safe)."""
-    return _day_after(start_of_day(now), 1)
-
-
 def due_queue(
     cards: Sequence[Card],
     records: dict[Key, Record],
