@@ -188,37 +188,6 @@ class Store:
         ).fetchone()
         return _record_from_row(row) if row else None
 
-    def introduced_since(self, decks: Collection[str], since: datetime) -> int:
-        """How many cards of `decks` were first reviewed at or after `since`."""
-        if not decks:
-            return 0
-        count: int = self._db.execute(
-            f"SELECT COUNT(*) FROM card_state WHERE introduced >= ?"
-            f" AND deck IN ({','.join('?' * len(decks))})",
-            (since.timestamp(), *decks),
-        ).fetchone()[0]
-        return count
-
-    def review_count(self) -> int:
-        """The number of review rows, of every deck."""
-        count: int = self._db.execute("SELECT COUNT(*) FROM review").fetchone()[0]
-        return count
-
-    def card_counts(self, decks: Collection[str], since: datetime) -> dict[Key, CardCounts]:
-        """Per card of `decks`: reviews in all, and its mature reviews since `since`."""
-        if not decks:
-            return {}
-        marks = ",".join("?" * len(decks))
-        rows = self._db.execute(
-            f"SELECT deck, card_id, COUNT(*),"
-            f" COUNT(CASE WHEN reviewed_at >= ? AND phase_before = {int(Phase.REVIEW)} THEN 1 END),"
-            f" COUNT(CASE WHEN reviewed_at >= ? AND phase_before = {int(Phase.REVIEW)}"
-            f"     AND grade > {int(Grade.AGAIN)} THEN 1 END)"
-            f" FROM review WHERE deck IN ({marks}) GROUP BY deck, card_id",
-            (since.timestamp(), since.timestamp(), *decks),
-        )
-        return {(row[0], row[1]): CardCounts(row[2], row[3], row[4]) for row in rows}
-
     def holds(self, decks: Collection[str], now: datetime) -> dict[Key, Hold]:
         """The cards of `decks` kept out of study and test at `now`, and why."""
         if not decks:
@@ -260,6 +229,37 @@ class Store:
                 )
             )
         return found
+
+    def introduced_since(self, decks: Collection[str], since: datetime) -> int:
+        """How many cards of `decks` were first reviewed at or after `since`."""
+        if not decks:
+            return 0
+        count: int = self._db.execute(
+            f"SELECT COUNT(*) FROM card_state WHERE introduced >= ?"
+            f" AND deck IN ({','.join('?' * len(decks))})",
+            (since.timestamp(), *decks),
+        ).fetchone()[0]
+        return count
+
+    def review_count(self) -> int:
+        """The number of review rows, of every deck."""
+        count: int = self._db.execute("SELECT COUNT(*) FROM review").fetchone()[0]
+        return count
+
+    def card_counts(self, decks: Collection[str], since: datetime) -> dict[Key, CardCounts]:
+        """Per card of `decks`: reviews in all, and its mature reviews since `since`."""
+        if not decks:
+            return {}
+        marks = ",".join("?" * len(decks))
+        rows = self._db.execute(
+            f"SELECT deck, card_id, COUNT(*),"
+            f" COUNT(CASE WHEN reviewed_at >= ? AND phase_before = {int(Phase.REVIEW)} THEN 1 END),"
+            f" COUNT(CASE WHEN reviewed_at >= ? AND phase_before = {int(Phase.REVIEW)}"
+            f"     AND grade > {int(Grade.AGAIN)} THEN 1 END)"
+            f" FROM review WHERE deck IN ({marks}) GROUP BY deck, card_id",
+            (since.timestamp(), since.timestamp(), *decks),
+        )
+        return {(row[0], row[1]): CardCounts(row[2], row[3], row[4]) for row in rows}
 
     def setting(self, name: str) -> str | None:
         row = self._db.execute("SELECT value FROM setting WHERE name = ?", (name,)).fetchone()
