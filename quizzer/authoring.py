@@ -217,5 +217,9 @@ def edit_until_accepted(
         except QuizzerError as error:
             problem = str(error)
         ui.tell(problem)
-        if not (can_ask and ui.confirm("Edit it again?", default=True)):
+        try:
+            again = can_ask and ui.confirm("Edit it again?", default=True)
+        except EOFError:  # Ctrl-D at the question: no
+            again = False
+        if not again:
             return Edited(None, text, problem)

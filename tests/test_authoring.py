@@ -102,3 +102,12 @@ def test_an_unchanged_text_is_reported_as_unchanged() -> None:
     ui = FakeAuthoring(edits=[lambda text: text])
     edited = edit_until_accepted("1\n", "note", _accept_numbers, ui, can_ask=True)
     assert edited.unchanged and edited.accepted is None
+
+
+def test_ctrl_d_at_the_offer_to_edit_again_means_no() -> None:
+    class Closed(FakeAuthoring):
+        def confirm(self, message: str, *, default: bool) -> bool:
+            raise EOFError
+
+    edited = edit_until_accepted("1", "note", _accept_numbers, Closed(edits=["x"]), can_ask=True)
+    assert (edited.accepted, edited.text) == (None, "x")

@@ -256,3 +256,9 @@ def test_section_options_of_search_verify_and_export_complete_too(runner: CliRun
     assert complete(runner, "quizzer search x --section Que") == ["Queues"]
     assert complete(runner, "quizzer verify --section Loc") == ["Locks"]
     assert complete(runner, "quizzer export anki --section Str") == ["Streams"]
+
+
+def test_show_makes_no_database(runner: CliRunner, deck: Path) -> None:
+    data = json.loads(run(runner, "show", "alpha", "--deck", str(deck), "--json"))
+    assert (data["state"], data["reviews"]) == ("new", [])
+    assert not paths.database_path().exists()

@@ -131,8 +131,11 @@ def show(card_id: str, deck_path: Path | None, as_json: bool) -> None:
 
     card = find_card(all_cards(selected_decks(deck_path)), card_id)
     now = utc_now()
-    with open_store(paths.database_path()) as store:
-        status = card_status(card, store, now)
+    if paths.database_path().exists():
+        with open_store(paths.database_path()) as store:
+            status = card_status(card, store, now)
+    else:  # nothing reviewed yet: a look at a card makes no database
+        status = card_status(card, None, now)
     if as_json:
         echo_json({**card.to_dict(), **status})
         return
@@ -143,14 +146,14 @@ def show(card_id: str, deck_path: Path | None, as_json: bool) -> None:
     out.print(render.card_status(status, now))
 
 
-def card_status(card: Card, store: Store, now: datetime) -> dict[str, object]:
+def card_status(card: Card, store: Store | None, now: datetime) -> dict[str, object]:
     """The card's state, due time, memory (stability, difficulty, retrievability now), whether
     it is the user's override of a built-in card, and its reviews: the keys of `show --json`."""
     from quizzer.model import Phase
     from quizzer.schedule import Scheduler
 
-    record = store.record(card.key)
-    hold = store.holds({card.deck}, now).get(card.key)
+    record = store.record(card.key) if store else None
+    hold = store.holds({card.deck}, now).get(card.key) if store else None
     if hold is not None:
         state = str(hold)
     elif record is None:
@@ -165,7 +168,7 @@ def card_status(card: Card, store: Store, now: datetime) -> dict[str, object]:
         "difficulty": record.state.difficulty if record else None,
         "retrievability": round(retrievability, 4) if retrievability is not None else None,
         "overridden": card.overridden,
-        "reviews": [review.to_dict() for review in store.reviews(card.key)],
+        "reviews": [review.to_dict() for review in store.reviews(card.key)] if store else [],
     }
 
 

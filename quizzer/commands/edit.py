@@ -154,16 +154,20 @@ def _refuse_taken_history(card: Card, new_id: str) -> None:
             )
 
 
-def keep_unsaved(card: Card, text: str) -> Path:
-    """Write the user's text of a card that was not saved where they can take it up again."""
+def keep_unsaved(card: Card, text: str) -> str:
+    """Write the user's text of a card that was not saved where they can take it up again;
+    where that is, in words for the user."""
     from quizzer import atomic
     from quizzer.deck_writer import slugify
 
     folder = paths.data_home() / "unsaved"
-    folder.mkdir(parents=True, exist_ok=True)
     file = folder / f"{slugify(card.deck)}-{card.id}.toml"
-    atomic.write_bytes(file, text.encode("utf-8"))
-    return file
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        atomic.write_bytes(file, text.encode("utf-8"))
+    except OSError as error:
+        return f"nowhere: {folder} cannot be written ({error.strerror})"
+    return str(file)
 
 
 def report(
