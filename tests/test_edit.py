@@ -103,6 +103,7 @@ def test_a_change_that_fails_its_check_is_not_saved(
     code, _out, err = edit(runner, deck, "sum")
     assert code == 1
     assert "fails its check" in err and "was not saved; your text is kept in" in err
+    assert "Edit it again" not in err + out  # stdin is not a terminal: nothing is offered
     assert deck.read_text() == DECK
     kept = paths.data_home() / "unsaved" / "notes-sum.toml"
     assert 'output = "4"' in kept.read_text()  # the user's text is not lost
