@@ -100,7 +100,7 @@ def test_a_change_that_fails_its_check_is_not_saved(
     runner: CliRunner, deck: Path, editor: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     change(monkeypatch, 'output = "3"', 'output = "4"')
-    code, _out, err = edit(runner, deck, "sum")
+    code, out, err = edit(runner, deck, "sum")
     assert code == 1
     assert "fails its check" in err and "was not saved; your text is kept in" in err
     assert "Edit it again" not in err + out  # stdin is not a terminal: nothing is offered
