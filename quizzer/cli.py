@@ -20,11 +20,7 @@ from quizzer.errors import QuizzerError
 # tests/test_cli.py checks that it is each command's own short help.
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "study": ("study", "study", "Study the cards that are due, then new ones (spaced repetition)."),
-    "test": (
-        "quiz",
-        "test",
-        "Take a scored test over SECTIONs (a unique prefix will do), or the whole deck.",
-    ),
+    "test": ("quiz", "test", "Take a scored test over the SECTIONs named, or over the whole deck."),
     "stats": ("study", "stats", "Show new, learning and review cards, what is due, and retention."),
     "add": ("add", "add", "Add a card to a deck of yours, checked before it is saved."),
     "edit": (

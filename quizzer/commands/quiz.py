@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 
 @click.command("test")
-@click.argument("sections", nargs=-1, shell_complete=complete_section)
+@click.argument("sections", nargs=-1, metavar="[SECTION]...", shell_complete=complete_section)
 @deck_option
 @tag_options
 @click.option(
@@ -63,8 +63,9 @@ def test(
     record: bool,
     as_json: bool,
 ) -> None:
-    """Take a scored test over SECTIONs (a unique prefix will do), or the whole deck.
+    """Take a scored test over the SECTIONs named, or over the whole deck.
 
+    A section is named in full or by a unique prefix.
     Every card once (or --count of them): write cards are judged by running
     your code, predict cards against what the program prints, recall cards
     are multiple choice (or self-graded). Suspended and buried cards sit out.
