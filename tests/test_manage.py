@@ -4,10 +4,13 @@ history; `test` over several sections or the whole deck; shell completion."""
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+import sys
 from contextlib import closing
 from pathlib import Path
 
+import pexpect
 import pytest
 from click.testing import CliRunner
 from conftest import write_deck
@@ -262,3 +265,29 @@ def test_show_makes_no_database(runner: CliRunner, deck: Path) -> None:
     data = json.loads(run(runner, "show", "alpha", "--deck", str(deck), "--json"))
     assert (data["state"], data["reviews"]) == ("new", [])
     assert not paths.database_path().exists()
+
+
+@pytest.mark.terminal
+def test_reset_asks_first_in_a_terminal(runner: CliRunner, deck: Path) -> None:
+    studied(runner, deck)
+
+    def reset(answer: str) -> tuple[str, int | None]:
+        child = pexpect.spawn(
+            sys.executable,
+            ["-m", "quizzer", "reset", "alpha", "--deck", str(deck)],
+            env={**os.environ, "NO_COLOR": "1"},
+            encoding="utf-8",
+            timeout=30,
+        )
+        child.expect(r"Reset 1 card, making them new again\? \[y/N\]")
+        child.sendline(answer)
+        child.expect(pexpect.EOF)
+        child.close()
+        return child.before or "", child.exitstatus
+
+    said, status = reset("n")
+    assert status == 1 and "Aborted" in said
+    assert json.loads(run(runner, "show", "alpha", "--deck", str(deck), "--json"))["state"] != "new"
+    said, status = reset("y")
+    assert status == 0 and "Reset 1 card (alpha); 1 changed." in said
+    assert json.loads(run(runner, "show", "alpha", "--deck", str(deck), "--json"))["state"] == "new"
