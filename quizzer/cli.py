@@ -190,7 +190,7 @@ def cli(ctx: click.Context, home: str | None, debug: bool) -> None:
     Answers are judged by running them: code you type is run in a sandbox
     and its output compared with the reference answer's.
 
-    Start with `quizzer study`, or `quizzer test SECTION` for a scored quiz.
+    Start with `quizzer study`, or `quizzer test [SECTION]...` for a scored quiz.
     """
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
