@@ -1,6 +1,6 @@
 """The small protocols between the engines and a user interface.
 
-The engines (quizzer.session, quizzer.quiz) define `Prompts` here, call its methods and never
+The engines (quizzer.study, quizzer.quiz) define `Prompts` here, call its methods and never
 print or read anything themselves; `quizzer.ui.terminal` (rich + questionary) and
 `quizzer.ui.plain` (line by line, for pipes and scripts) implement it. `AuthoringPrompts` is the
 same for the dialogues of `add` and `edit` (quizzer.authoring), implemented by

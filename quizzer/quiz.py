@@ -13,12 +13,12 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from quizzer.grading import Gradebook
 from quizzer.judge import judge_answer, runs_answers
 from quizzer.model import Card, Grade
 from quizzer.prompts import Command, Judgement, Position, Prompts
-from quizzer.schedule import Scheduler, utc_now
-from quizzer.session import Clock, record_grade
-from quizzer.store import Key, Record, StaleRecord, StorageError, Store
+from quizzer.schedule import Clock, Scheduler, utc_now
+from quizzer.store import StaleRecord, StorageError, Store
 
 CHOICES = 4  # the right answer and up to three distractors
 MIN_DISTRACTORS = 2  # fewer than this and the card is self-graded
@@ -123,31 +123,15 @@ class Recorder:
     """Turns test answers into reviews of the study schedule (--record): Good or Again."""
 
     def __init__(self, store: Store, scheduler: Scheduler, cards: Sequence[Card]) -> None:
-        self.store = store
-        self.scheduler = scheduler
-        self._records: dict[Key, Record] = store.records({card.deck for card in cards})
+        self.book = Gradebook(store, scheduler, (card.key for card in cards))
 
     def record(self, card: Card, right: bool, clock: Clock) -> int:
         """Save the answer as a review; returns the review's id."""
         grade = Grade.GOOD if right else Grade.AGAIN
-        review_id, record = record_grade(
-            self.store,
-            self.scheduler,
-            card.key,
-            self._records.get(card.key),
-            grade,
-            clock(),
-            source=TEST_SOURCE,
-        )
-        self._records[card.key] = record
-        return review_id
+        return self.book.grade(card.key, grade, clock(), source=TEST_SOURCE)
 
     def undo(self, card: Card, review_id: int) -> None:
-        restored = self.store.undo(review_id)
-        if restored is None:
-            self._records.pop(card.key, None)
-        else:
-            self._records[card.key] = restored
+        self.book.undo(card.key, review_id)
 
 
 def run_test(

@@ -8,6 +8,7 @@ that only read review state (`quizzer stats`) never load it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -16,6 +17,7 @@ from quizzer.model import CardState, Grade, Phase
 if TYPE_CHECKING:
     import fsrs
 
+Clock = Callable[[], datetime]  # what the engines read the time from: utc_now, or a test's
 DEFAULT_RETENTION = 0.9
 RETENTION_RANGE = (0.7, 0.99)  # outside it fsrs gives intervals no one would want
 _FSRS_CARD_ID = 1  # fsrs wants an int id; quizzer's identity is (deck, id), kept by the store

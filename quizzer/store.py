@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -75,6 +75,7 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
     ),
 }
 SCHEMA_VERSION = max(MIGRATIONS)
+_KEYS_PER_QUERY = 500  # bound parameters per query: well under SQLite's oldest limit (999)
 
 
 @dataclass(frozen=True)
@@ -179,6 +180,26 @@ class Store:
         )
         return {(row[0], row[1]): _record_from_row(row[2:]) for row in rows}
 
+    def records_of(self, keys: Iterable[Key]) -> dict[Key, Record]:
+        """The stored records of `keys`, looked up by primary key (a key never reviewed has
+        none). Unlike `records`, it never reads the rows of cards no longer in a deck, which a
+        long history piles up."""
+        by_deck: dict[str, list[str]] = {}
+        for deck, card_id in keys:
+            by_deck.setdefault(deck, []).append(card_id)
+        found: dict[Key, Record] = {}
+        for deck, ids in by_deck.items():
+            for start in range(0, len(ids), _KEYS_PER_QUERY):
+                batch = ids[start : start + _KEYS_PER_QUERY]
+                rows = self._db.execute(
+                    f"SELECT card_id, phase, step, stability, difficulty, due, last_review,"
+                    f" introduced, reps FROM card_state"
+                    f" WHERE deck = ? AND card_id IN ({','.join('?' * len(batch))})",
+                    (deck, *batch),
+                )
+                found.update(((deck, row[0]), _record_from_row(row[1:])) for row in rows)
+        return found
+
     def record(self, key: Key) -> Record | None:
         """The stored card `key`, or None when it was never reviewed."""
         row = self._db.execute(
@@ -260,6 +281,20 @@ class Store:
             (since.timestamp(), since.timestamp(), *decks),
         )
         return {(row[0], row[1]): CardCounts(row[2], row[3], row[4]) for row in rows}
+
+    def review_log(
+        self, decks: Collection[str], since: datetime
+    ) -> list[tuple[float, int | None, int]]:
+        """(reviewed_at as a timestamp, phase_before, grade) of every review of `decks` since
+        `since`: the history `stats` draws."""
+        if not decks:
+            return []
+        rows = self._db.execute(
+            f"SELECT reviewed_at, phase_before, grade FROM review WHERE reviewed_at >= ?"
+            f" AND deck IN ({','.join('?' * len(decks))})",
+            (since.timestamp(), *decks),
+        )
+        return [(float(row[0]), row[1], int(row[2])) for row in rows]
 
     def setting(self, name: str) -> str | None:
         row = self._db.execute("SELECT value FROM setting WHERE name = ?", (name,)).fetchone()

@@ -13,18 +13,14 @@ from conftest import fill_the_disk, write_deck
 from fake_ui import ENTER, INTERRUPT, FakeClock, FakeUI
 
 from quizzer.deck import load_deck
+from quizzer.due import due_queue, start_of_day
+from quizzer.grading import record_grade
+from quizzer.judge import judge_answer
 from quizzer.model import Card, Grade, Phase
 from quizzer.prompts import Command
 from quizzer.schedule import Scheduler
-from quizzer.session import (
-    StudySession,
-    StudySummary,
-    due_queue,
-    judge_answer,
-    record_grade,
-    start_of_day,
-)
 from quizzer.store import Key, Record, Store, open_store
+from quizzer.study import StudySession, StudySummary
 from quizzer.ui.text import format_duration, format_interval
 
 SCHEDULER = Scheduler(fuzzing=False)
@@ -94,6 +90,9 @@ def study(
     **options: object,
 ) -> tuple[FakeUI, StudySummary]:
     ui = FakeUI(list(responses))
+    # Without learn-ahead a card graded Good (due in 10 minutes) is not shown again, so these
+    # tests see each card once; the learn-ahead tests below pass their own limit.
+    options.setdefault("learn_ahead", timedelta(0))
     session = StudySession(cards, store, SCHEDULER, ui, clock=clock or FakeClock(), **options)  # type: ignore[arg-type]
     summary = session.run()
     assert ui.responses == [], "the session ended before the script did"
@@ -460,3 +459,127 @@ def test_a_full_disk_ends_the_session_with_its_summary(tmp_path: Path, store: St
         f"{store.path}: cannot use the review database: the disk is full"
         " (the grade of the card on screen was not saved)"
     ]
+
+
+# -- learning cards within the session, as in Anki ------------------------------------------
+
+LEARN_AHEAD = timedelta(minutes=20)
+
+
+def test_an_again_card_comes_back_within_the_session_until_it_graduates(
+    tmp_path: Path, store: Store
+) -> None:
+    cards = recall_cards(tmp_path, "a", "b")
+    clock = FakeClock()  # the clock stands still: every return is learning ahead
+    ui, summary = study(
+        cards,
+        store,
+        *(ENTER, Grade.AGAIN),  # a: due again in a minute
+        *(ENTER, Grade.EASY),  # b: days away; nothing else is left...
+        *(ENTER, Grade.GOOD),  # ... so a, due within the limit, comes back: Good, 10 minutes
+        *(ENTER, Grade.GOOD),  # a again, and it graduates to days
+        clock=clock,
+        learn_ahead=LEARN_AHEAD,
+    )
+    assert ui.shown_ids == ["a", "b", "a", "a"]
+    assert stored(store, ("pets", "a")).state.phase == Phase.REVIEW
+    assert summary.reviewed == 4 and summary.left == 0 and not summary.stopped
+    # The summary says when the next card is due: days away, past the learn-ahead limit.
+    assert summary.next_due == min(stored(store, ("pets", i)).state.due for i in "ab")
+    assert summary.next_due - clock.now > LEARN_AHEAD
+
+
+def test_a_card_due_again_comes_before_the_rest_of_the_queue(tmp_path: Path, store: Store) -> None:
+    cards = recall_cards(tmp_path, "a", "b", "c")
+    clock = FakeClock()
+
+    def two_minutes_later(*_: object) -> str:
+        clock.now += timedelta(minutes=2)
+        return ENTER
+
+    ui, _ = study(
+        cards,
+        store,
+        *(ENTER, Grade.AGAIN),  # a, due in a minute
+        *(two_minutes_later, Grade.EASY),  # b: meanwhile a fell due
+        *(ENTER, Grade.EASY),  # a, before c
+        *(ENTER, Grade.EASY),  # c
+        clock=clock,
+        learn_ahead=LEARN_AHEAD,
+    )
+    assert ui.shown_ids == ["a", "b", "a", "c"]
+
+
+def test_the_session_ends_when_nothing_is_due_within_the_limit(
+    tmp_path: Path, store: Store
+) -> None:
+    cards = recall_cards(tmp_path, "a")
+    clock = FakeClock()
+    # Good on a new card: due in 10 minutes, past a 5-minute limit.
+    ui, summary = study(
+        cards, store, ENTER, Grade.GOOD, clock=clock, learn_ahead=timedelta(minutes=5)
+    )
+    assert ui.shown_ids == ["a"]
+    due = stored(store, ("pets", "a")).state.due
+    assert due - clock.now == timedelta(minutes=10)
+    assert summary.next_due == due and summary.left == 0 and not summary.stopped
+    # Ten minutes on, the learning card is due: a new session shows it.
+    clock.now += timedelta(minutes=10)
+    ui, _ = study(cards, store, ENTER, Grade.EASY, clock=clock, learn_ahead=timedelta(0))
+    assert ui.shown_ids == ["a"]
+
+
+def test_a_learning_card_of_an_earlier_session_is_learnt_ahead(
+    tmp_path: Path, store: Store
+) -> None:
+    cards = recall_cards(tmp_path, "a", "b")
+    clock = FakeClock()
+    record_grade(store, SCHEDULER, ("pets", "a"), None, Grade.GOOD, clock.now)  # due in 10m
+    clock.now += timedelta(minutes=1)
+    ui, _ = study(
+        cards, store, ENTER, Grade.EASY, ENTER, Grade.EASY, clock=clock, learn_ahead=LEARN_AHEAD
+    )
+    assert ui.shown_ids == ["b", "a"]  # the new card first: a is not due yet
+
+
+def test_limit_counts_cards_not_reviews(tmp_path: Path, store: Store) -> None:
+    cards = recall_cards(tmp_path, "a", "b", "c")
+    ui, summary = study(
+        cards,
+        store,
+        *(ENTER, Grade.AGAIN),  # a comes back...
+        *(ENTER, Grade.EASY),
+        *(ENTER, Grade.EASY),  # ... and is still one card of the two
+        limit=2,
+        learn_ahead=LEARN_AHEAD,
+    )
+    assert ui.shown_ids == ["a", "b", "a"]
+    assert summary.reviewed == 3 and summary.left == 0
+
+
+def test_quitting_counts_a_learning_card_within_the_limit_as_left(
+    tmp_path: Path, store: Store
+) -> None:
+    cards = recall_cards(tmp_path, "a")
+    ui, summary = study(cards, store, ENTER, Grade.AGAIN, Command.QUIT, learn_ahead=LEARN_AHEAD)
+    assert ui.shown_ids == ["a", "a"]
+    assert summary.stopped and summary.left == 1 and summary.reviewed == 1
+
+
+def test_undo_of_a_card_that_came_back_shows_it_again(tmp_path: Path, store: Store) -> None:
+    cards = recall_cards(tmp_path, "a")
+    clock = FakeClock()
+    ui, _ = study(
+        cards,
+        store,
+        *(ENTER, Grade.AGAIN),
+        *(ENTER, Grade.GOOD),  # a came back; Good
+        Command.UNDO,  # at a's third showing: take back the Good
+        *(ENTER, Grade.EASY),
+        clock=clock,
+        learn_ahead=LEARN_AHEAD,
+    )
+    assert ui.shown_ids == ["a", "a", "a", "a"]
+    assert store.review_count() == 2
+    again = SCHEDULER.review(None, Grade.AGAIN, clock.now)
+    assert stored(store, ("pets", "a")).state == SCHEDULER.review(again, Grade.EASY, clock.now)

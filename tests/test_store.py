@@ -297,7 +297,7 @@ WRITER = textwrap.dedent(
     from pathlib import Path
     from quizzer.model import Grade
     from quizzer.schedule import Scheduler
-    from quizzer.session import record_grade
+    from quizzer.grading import record_grade
     from quizzer.store import open_store
 
     path, name, count = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
@@ -431,3 +431,14 @@ def test_a_renamed_card_takes_its_history_and_holds_with_it(store: Store) -> Non
     with pytest.raises(QuizzerError, match="already has a review history"):
         store.rename_card(new, KEY)
     assert len(store.reviews(new)) == 1  # nothing moved
+
+
+def test_records_of_reads_only_the_keys_asked_for_in_batches(store: Store) -> None:
+    state = SCHEDULER.review(None, Grade.GOOD, NOON)
+    asked = [("asyncio", f"card-{n}") for n in range(1200)]  # more than one query's worth
+    for key in [*asked[::3], ("asyncio", "removed"), ("other", "card-0")]:
+        store.record_review(key, None, state, Grade.GOOD, NOON)
+    found = store.records_of([*asked, ("other", "card-0")])
+    assert set(found) == {*asked[::3], ("other", "card-0")}
+    assert all(record.state == state for record in found.values())
+    assert store.records_of([]) == {}

@@ -14,9 +14,10 @@ from conftest import write_deck
 
 from quizzer import paths
 from quizzer.cli import cli
+from quizzer.due import start_of_day
+from quizzer.grading import record_grade
 from quizzer.model import CardState, Grade, Phase
 from quizzer.schedule import Scheduler, utc_now
-from quizzer.session import record_grade, start_of_day
 from quizzer.store import open_store
 
 DECK = '''
@@ -128,7 +129,8 @@ def test_a_wrong_answer_shows_the_diff(runner: CliRunner, deck: Path) -> None:
 def test_end_of_input_ends_the_session_and_keeps_the_grades(runner: CliRunner, deck: Path) -> None:
     result = runner.invoke(cli, ["study", "--deck", str(deck)], input="\n\n")
     assert result.exit_code == 0
-    assert "Reviewed 1 card, 0 right" in result.output and "2 left for later" in result.output
+    # The card graded Again (due in a minute, within the learn-ahead limit) is waiting too.
+    assert "Reviewed 1 card, 0 right" in result.output and "3 left for later" in result.output
     assert len(reviews()) == 1
 
 
@@ -142,7 +144,9 @@ def test_undo_and_quit_typed_as_letters(runner: CliRunner, deck: Path) -> None:
 
 
 def test_nothing_due_says_when_the_next_card_is(runner: CliRunner, deck: Path) -> None:
-    runner.invoke(cli, ["study", "--deck", str(deck)], input="\n" * 6)
+    # No learn-ahead: the card graded Again (due in a minute) is not shown again...
+    runner.invoke(cli, ["study", "--deck", str(deck), "--learn-ahead", "0"], input="\n" * 6)
+    # ... in this session either: the limit given last time is kept.
     result = runner.invoke(cli, ["study", "--deck", str(deck)], input="")
     assert result.exit_code == 0
     assert "Nothing to study now." in result.output
@@ -150,13 +154,17 @@ def test_nothing_due_says_when_the_next_card_is(runner: CliRunner, deck: Path) -
 
 
 def test_the_daily_new_limit_comes_from_new(runner: CliRunner, deck: Path) -> None:
-    result = runner.invoke(cli, ["study", "--deck", str(deck), "--new", "1"], input="\n" * 6)
+    result = runner.invoke(
+        cli, ["study", "--deck", str(deck), "--new", "1", "--learn-ahead", "0"], input="\n" * 6
+    )
     assert "Reviewed 1 card" in result.output and len(reviews()) == 1
 
 
 def test_json_summary_is_alone_on_stdout(runner: CliRunner, deck: Path) -> None:
     result = runner.invoke(
-        cli, ["study", "--deck", str(deck), "--json", "--section", "words"], input="\n\n"
+        cli,
+        ["study", "--deck", str(deck), "--json", "--section", "words", "--learn-ahead", "0"],
+        input="\n\n",
     )
     assert result.exit_code == 0
     summary = json.loads(result.stdout)

@@ -139,7 +139,7 @@ def review_rows() -> list[tuple[str, int]]:
 def test_a_study_session_walked_with_enter_is_saved(
     terminals: list[Terminal], tmp_path: Path, deck: Path
 ) -> None:
-    term = quizzer(terminals, tmp_path, "study", "--deck", str(deck))
+    term = quizzer(terminals, tmp_path, "study", "--deck", str(deck), "--learn-ahead", "0")
     term.wait_for("Enter: show the answer")
     assert "card 1 of 3" in term.screen()
     term.press("Enter")  # reveal the recall card
@@ -149,9 +149,10 @@ def test_a_study_session_walked_with_enter_is_saved(
     assert "▶ your code here" in term.screen()
     term.press("Enter")  # nothing typed: show me
     screen = term.wait_for("Grade", count=2)
-    assert "y = x * 2" in screen and "Enter alone: Again" in screen
+    assert "y = x * 2" in screen and "Enter: Again" in screen
     term.press("Enter")  # accept Again
-    term.wait_for("What does it print?")
+    screen = term.wait_for("› Its output")
+    assert screen.count("What does this print?") == 1  # the front asks, nothing else does
     term.type("3")
     term.press("Enter")
     term.press("Enter")  # an empty line submits
@@ -164,11 +165,11 @@ def test_a_study_session_walked_with_enter_is_saved(
 
 
 def test_typed_code_undo_and_ctrl_c(terminals: list[Terminal], tmp_path: Path, deck: Path) -> None:
-    term = quizzer(terminals, tmp_path, "study", "--deck", str(deck))
+    term = quizzer(terminals, tmp_path, "study", "--deck", str(deck), "--learn-ahead", "0")
     term.wait_for("Enter: show the answer")
     term.press("Enter")
     term.wait_for("Grade")
-    term.press("4", "Enter")  # Easy
+    term.press("4")  # Easy
     term.wait_for("› Your code")
     term.type("if x:")
     term.press("Enter")  # a new line, indented after the colon
@@ -176,19 +177,51 @@ def test_typed_code_undo_and_ctrl_c(terminals: list[Terminal], tmp_path: Path, d
     term.press("Enter", "Enter")
     screen = term.wait_for("Grade", count=2)
     assert "✓ Right" in screen
-    term.press("u", "Enter")  # undo the Easy of the first card instead of grading this one
-    screen = term.wait_for("Enter: show the answer", count=2)
+    term.press("u")  # undo the Easy of the first card instead of grading this one
+    term.wait_for("card 1 of 3", count=2)
+    # The first reveal prompt now says what it did; this one is the only hint on screen.
+    screen = term.wait_for("Enter: show the answer")
     assert "Undone: the grade of 'empty-list'" in screen
     assert review_rows() == []
     term.press("Enter")
-    term.wait_for("Grade", count=3)
-    term.press("2", "Enter")  # Hard, this time
+    term.wait_for("Grade", count=2)  # the grade undone says "undo" now
+    term.press("2")  # Hard, this time
     term.wait_for("› Your code", count=2)  # the prompt itself: Ctrl-C before it may be lost
     term.press("C-c")
     screen = term.wait_for("EXIT=")
     assert "Reviewed 1 card, 1 right" in screen and "2 left for later" in screen
     assert "EXIT=0" in screen and "Traceback" not in screen
     assert review_rows() == [("empty-list", 2)]
+
+
+def test_single_keys_grade_and_an_again_card_comes_back(
+    terminals: list[Terminal], tmp_path: Path, deck: Path
+) -> None:
+    term = quizzer(terminals, tmp_path, "study", "--deck", str(deck))
+    term.wait_for("Enter: show the answer")
+    term.press("Space")  # reveal
+    term.wait_for("Grade:")
+    term.press("1")  # Again, at once: no Enter
+    term.wait_for("› Your code")
+    term.type("y = x * 2")
+    term.press("Enter", "Enter")
+    screen = term.wait_for("Grade:", count=2)  # the first grade's line, and this prompt
+    assert "✓ Right" in screen
+    term.press("3")  # Good
+    term.wait_for("› Its output")
+    term.type("3")
+    term.press("Enter", "Enter")
+    term.wait_for("Grade:", count=3)
+    term.press("4")  # Easy
+    # Nothing else is left: the Again card, due within the learn-ahead limit, comes back.
+    screen = term.wait_for("card 4 of 5")
+    assert "Make an empty list" in screen.split("card 4 of 5")[1]
+    term.wait_for("Enter: show the answer")  # the first one says "answer shown" now
+    term.press("q")  # quits at once
+    screen = term.wait_for("EXIT=")
+    assert "Reviewed 3 cards, 2 right" in screen and "2 left for later" in screen
+    assert "EXIT=0" in screen and "Traceback" not in screen
+    assert review_rows() == [("empty-list", 1), ("double", 3), ("add", 4)]
 
 
 def test_a_scored_test_in_the_terminal(
@@ -201,7 +234,7 @@ def test_a_scored_test_in_the_terminal(
     term.wait_for("› Your code")
     term.type("y = 2 * x")
     term.press("Enter", "Enter")
-    term.wait_for("What does it print?")
+    term.wait_for("› Its output")
     term.type("3")
     term.press("Enter", "Enter")
     screen = term.wait_for("EXIT=")
@@ -213,7 +246,7 @@ def test_a_scored_test_in_the_terminal(
 def test_ctrl_d_ends_a_study_session_like_q(
     terminals: list[Terminal], tmp_path: Path, deck: Path
 ) -> None:
-    term = quizzer(terminals, tmp_path, "study", "--deck", str(deck))
+    term = quizzer(terminals, tmp_path, "study", "--deck", str(deck), "--learn-ahead", "0")
     term.wait_for("Enter: show the answer")
     term.press("Enter")
     term.wait_for("Grade")

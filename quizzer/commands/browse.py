@@ -142,7 +142,7 @@ def show(card_id: str, deck_path: Path | None, as_json: bool) -> None:
     from quizzer.ui import render
 
     out = render.console()
-    out.print(render.card_panel(card))
+    out.print(render.card_panel(card), width=render.card_width(out))
     out.print(render.card_status(status, now))
 
 

@@ -5,7 +5,6 @@ Each changes only the review database; the decks themselves are never written he
 
 from __future__ import annotations
 
-from datetime import timedelta
 from pathlib import Path
 
 import click
@@ -118,13 +117,12 @@ def bury(card_ids: tuple[str, ...], deck_path: Path | None, as_json: bool) -> No
 
     CARD_ID is a card's id, or DECK/ID where two decks share an id.
     """
+    from quizzer.due import day_after, start_of_day
     from quizzer.schedule import utc_now
-    from quizzer.session import start_of_day
     from quizzer.store import open_store
 
     cards = chosen_cards(deck_path, card_ids, None)
-    # The start of the next study day: noon of the next day's date falls in it, DST or not.
-    until = start_of_day(start_of_day(utc_now()) + timedelta(days=1, hours=12))
+    until = day_after(start_of_day(utc_now()), 1)  # the start of the next study day
     with open_store(paths.database_path()) as store:
         store.bury([card.key for card in cards], until)
     report("buried", cards, len(cards), as_json, until=until.isoformat())

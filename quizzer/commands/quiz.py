@@ -77,7 +77,7 @@ def test(
 
     from quizzer.quiz import Recorder, run_test
     from quizzer.schedule import Scheduler, utc_now
-    from quizzer.session import desired_retention
+    from quizzer.settings import desired_retention
     from quizzer.store import open_store
     from quizzer.ui import open_prompts
 

@@ -22,9 +22,10 @@ from quizzer.commands.common import (
 )
 from quizzer.deck import cards_in_section, filter_tags
 from quizzer.schedule import RETENTION_RANGE
+from quizzer.settings import DEFAULT_LEARN_AHEAD_MINUTES, LEARN_AHEAD_RANGE
 
 if TYPE_CHECKING:
-    from quizzer.session import StudySummary
+    from quizzer.study import StudySummary
 
 
 @click.command()
@@ -38,7 +39,8 @@ if TYPE_CHECKING:
 @click.option(
     "--limit",
     type=click.IntRange(min=1),
-    help="At most this many cards in this session [default: no limit].",
+    help="At most this many cards in this session; it counts cards, not reviews (a card "
+    "graded Again that comes back counts once) [default: no limit].",
 )
 @click.option(
     "--new",
@@ -55,6 +57,15 @@ if TYPE_CHECKING:
     "kept for later sessions [default: the last one given, else 0.9].",
 )
 @click.option(
+    "--learn-ahead",
+    "learn_ahead_minutes",
+    type=click.IntRange(*LEARN_AHEAD_RANGE),
+    metavar="MINUTES",
+    help="When nothing else is left, show a learning card due within this many minutes "
+    "rather than ending; kept for later sessions "
+    f"[default: the last one given, else {DEFAULT_LEARN_AHEAD_MINUTES}].",
+)
+@click.option(
     "--json",
     "as_json",
     is_flag=True,
@@ -68,19 +79,23 @@ def study(
     limit: int | None,
     new_per_day: int,
     retention: float | None,
+    learn_ahead_minutes: int | None,
     as_json: bool,
 ) -> None:
     """Study the cards that are due, then new ones (spaced repetition).
 
     Write cards are judged by running your code in the sandbox, predict cards
-    by running their program. Enter alone always moves on (show the answer,
-    accept the suggested grade); u undoes the last grade; q or Ctrl-C ends
-    the session. Every grade is saved the moment it is given. Suspended and
-    buried cards are left out.
+    by running their program. As in Anki, a card graded Again comes back in
+    the session, which ends when nothing is due within the learn-ahead limit.
+    Keys: Space or Enter shows the answer; 1-4 grade at once; Enter takes the
+    suggested grade; u undoes the last grade; q or Ctrl-C ends the session.
+    Every grade is saved the moment it is given. Suspended and buried cards
+    are left out.
     """
     from quizzer.schedule import Scheduler, utc_now
-    from quizzer.session import StudySession, desired_retention
+    from quizzer.settings import desired_retention, learn_ahead
     from quizzer.store import open_store
+    from quizzer.study import StudySession
     from quizzer.ui import open_prompts
 
     cards = filter_tags(cards_in_section(selected_decks(deck_path), section), tags, skip_tags)
@@ -89,7 +104,15 @@ def study(
     with open_store(paths.database_path()) as store:
         cards = without_held(cards, store, utc_now())  # suspended and buried cards sit out
         scheduler = Scheduler(desired_retention(store, retention))
-        session = StudySession(cards, store, scheduler, ui, limit=limit, new_per_day=new_per_day)
+        session = StudySession(
+            cards,
+            store,
+            scheduler,
+            ui,
+            limit=limit,
+            new_per_day=new_per_day,
+            learn_ahead=learn_ahead(store, learn_ahead_minutes),
+        )
         summary = session.run()
     if as_json:
         echo_json(summary.to_dict())
@@ -104,7 +127,7 @@ def study(
 def stats(deck_path: Path | None, as_json: bool) -> None:
     """Show new, learning and review cards, what is due, and retention."""
     from quizzer.schedule import utc_now
-    from quizzer.session import study_stats
+    from quizzer.stats import study_stats
     from quizzer.store import open_store
 
     cards = cards_in_section(selected_decks(deck_path), None)
@@ -115,7 +138,8 @@ def stats(deck_path: Path | None, as_json: bool) -> None:
         return
     from quizzer.ui import render
 
-    render.console().print(render.stats_report(report))
+    out = render.console()
+    out.print(render.stats_report(report, out.width))
 
 
 def summary_lines(summary: StudySummary, now: datetime) -> list[str]:

@@ -109,5 +109,6 @@ class TerminalAuthoring:
 
     def confirm_card(self, card: Card) -> bool:
         """Show the card as it will be saved; whether to save it."""
-        render.console().print(render.card_panel(card))
+        out = render.console()
+        out.print(render.card_panel(card), width=render.card_width(out))
         return self.confirm("Save this card?", default=True)

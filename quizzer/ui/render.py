@@ -10,7 +10,9 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from rich.console import COLOR_SYSTEMS, Console, Group, RenderableType
+from rich.cells import cell_len
+from rich.console import COLOR_SYSTEMS, Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.measure import Measurement
 from rich.panel import Panel
 from rich.style import Style
 from rich.syntax import Syntax
@@ -18,11 +20,15 @@ from rich.table import Table
 from rich.text import Text
 
 from quizzer.model import Card, Run, Verdict
-from quizzer.ui.text import format_percent, visible
+from quizzer.ui.text import fit_hint, format_percent, visible
 
 if TYPE_CHECKING:
-    from quizzer.session import Stats
+    from quizzer.stats import Stats
     from quizzer.verify import Check
+
+CARD_WIDTH = 100  # columns: a card wider than this is hard to read on a wide terminal
+HANGING = 2  # extra indent of the continuation of a wrapped code line
+WIDE_STATS = 72  # columns from which the stats table has room for the count of reviews
 
 _console: Console | None = None
 _error_console: Console | None = None
@@ -44,19 +50,49 @@ def error_console() -> Console:
     return _error_console
 
 
-def code(text: str, *, language: str = "python") -> Syntax:
+def card_width(out: Console) -> int:
+    """The width of a card panel: the terminal's, up to a readable measure."""
+    return min(out.width, CARD_WIDTH)
+
+
+def code(text: str, *, language: str = "python") -> Code:
     """Code highlighted for the terminal (control characters shown as escapes)."""
-    return Syntax(
-        visible(text.strip("\n")),
-        language,
-        theme="ansi_dark",
-        background_color="default",
-        word_wrap=True,
-    )
+    return Code(visible(text.strip("\n")), language)
+
+
+class Code:
+    """Highlighted code whose long lines wrap under their own indent, not at column 0."""
+
+    def __init__(self, text: str, language: str) -> None:
+        self.text = text
+        self.syntax = Syntax(text, language, theme="ansi_dark", background_color="default")
+
+    def __rich_console__(self, out: Console, options: ConsoleOptions) -> RenderResult:
+        width = options.max_width
+        highlighted = self.syntax.highlight(self.text)
+        highlighted.rstrip()
+        for line in highlighted.split("\n"):
+            plain = line.plain
+            indent = len(plain) - len(plain.lstrip(" "))
+            if line.cell_len <= width or indent >= width // 2:
+                yield from line.wrap(out, width) if line.cell_len > width else [line]
+                continue
+            # A continuation goes two columns further in, so it does not pass for a line.
+            body = line[indent:]
+            pieces = body.wrap(out, width - indent - HANGING, overflow="fold")
+            for number, piece in enumerate(pieces):
+                piece.rstrip()
+                yield Text(" " * (indent + HANGING * (number > 0))) + piece
+
+    def __rich_measure__(self, out: Console, options: ConsoleOptions) -> Measurement:
+        widest = max((cell_len(line) for line in self.text.splitlines()), default=0)
+        return Measurement(min(widest, 20), widest).with_maximum(options.max_width)
 
 
 def card_panel(card: Card, *, answer: bool = True) -> Panel:
-    """A card with its front, and (when `answer`) its back, program, output and note."""
+    """A card with its front, and (when `answer`) its back, program, output and note.
+
+    Print it with `width=card_width(console)`, so a wide terminal does not stretch it."""
     parts: list[RenderableType] = [Text(card.front, style="bold")]
     if answer:
         parts += [Text("\nAnswer", style="green bold"), code(card.back)]
@@ -69,7 +105,10 @@ def card_panel(card: Card, *, answer: bool = True) -> Panel:
         if card.source and card.source.strip() != card.back.strip():
             parts += [Text("\nThe sheet writes", style="dim bold"), code(card.source)]
     return Panel(
-        Group(*parts), title=card_title(card), subtitle=Text(str(card.kind)), title_align="left"
+        Group(*parts),
+        title=card_title(card),
+        subtitle=Text(str(card.kind)),
+        title_align="left",
     )
 
 
@@ -160,35 +199,74 @@ def sections_table(rows: Sequence[tuple[str, str, int]]) -> Table:
     return table
 
 
-def stats_report(report: Stats) -> Group:
-    """What `quizzer stats` prints: the totals, the days ahead, and a table of sections."""
+def stats_report(report: Stats, width: int) -> Group:
+    """What `quizzer stats` prints: the totals, the days ahead, a table of sections, and the
+    charts (the forecast, reviews per day, true retention by week), all within `width`."""
+    from quizzer.ui import charts
+
     total = report.total
-    days = "  ".join(f"{day.astimezone():%a} {due}" for day, due in report.forecast)
-    # The deck column only says something when there is more than one deck.
-    several_decks = len({deck for deck, _, _ in report.sections}) > 1
-    table = Table("section", *(["deck"] if several_decks else []), box=None, header_style="bold")
-    for header in ("new", "learning", "review", "due today", "reviews", "retention"):
-        table.add_column(header, justify="right")
-    for deck, section, counts in report.sections:
-        numbers = (counts.new, counts.learning, counts.review, counts.due, counts.reviews)
-        table.add_row(
-            Text(section),
-            *([Text(deck)] if several_decks else []),
-            *map(str, numbers),
-            format_percent(counts.retention),
-        )
-    return Group(
+    days = [f"{day.astimezone():%a} {due}" for day, due in report.forecast]
+    parts: list[RenderableType] = [
         Text(
             f"{total.cards} cards: {total.new} new, {total.learning} learning, "
             f"{total.review} in review. {report.review_rows} reviews in all."
         ),
         Text(
-            f"Due today: {total.due}. True retention, last 30 days: "
-            f"{format_percent(total.retention)}."
+            f"Due now: {total.due} ({total.due_review} review, {total.due_learning} learning);"
+            f" later today: {total.learning_later} learning."
         ),
-        Text(f"Due in the next days: {days}"),
-        table,
-    )
+        Text(f"True retention, last 30 days: {format_percent(total.retention)}."),
+        # A day and its count stay on one line.
+        Text("\n".join(fit_hint(["Due in the next days:", *days], width, separator="  "))),
+        Text(""),
+        _sections_table(report, width),
+    ]
+    if width < charts.MIN_CHART_WIDTH:
+        return Group(*parts)
+    due = [count for _, count in report.due_by_day]
+    if any(due):
+        ticks = [(0, "today"), *((n, f"+{n}d") for n in range(7, len(due), 7))]
+        parts += [Text(""), charts.bar_chart("Reviews due, the next 30 days", due, ticks, width)]
+    if any(count for _, count in report.reviews_by_day):
+        parts += [Text(""), charts.heatmap("Reviews per day", report.reviews_by_day)]
+    weeks = report.retention_by_week
+    if any(week.reviews for week in weeks):
+        rows = [(f"{w.start.astimezone():%d %b}", w.retention, w.reviews) for w in weeks]
+        title = "True retention by week (reviews of cards in review)"
+        parts += [Text(""), charts.percent_bars(title, rows, width)]
+    return Group(*parts)
+
+
+def _sections_table(report: Stats, width: int) -> Table:
+    # The deck column only says something when there is more than one deck; the count of
+    # reviews gives way on a narrow terminal, so that section names keep room to be read.
+    several_decks = len({deck for deck, _, _ in report.sections}) > 1
+    headers = ["new", "learning", "review", "due", "later", "reviews", "retention"]
+    if width < WIDE_STATS:
+        headers.remove("reviews")
+    # Numbers never wrap nor shrink their headers; a long section name wraps instead.
+    table = Table(box=None, header_style="bold", pad_edge=False, collapse_padding=True)
+    table.add_column("section", overflow="fold")
+    if several_decks:
+        table.add_column("deck", overflow="fold")
+    for header in headers:
+        table.add_column(header, justify="right", no_wrap=True, min_width=len(header))
+    for deck, section, counts in report.sections:
+        cells = {
+            "new": counts.new,
+            "learning": counts.learning,
+            "review": counts.review,
+            "due": counts.due,
+            "later": counts.learning_later,
+            "reviews": counts.reviews,
+            "retention": format_percent(counts.retention),
+        }
+        table.add_row(
+            Text(section),
+            *([Text(deck)] if several_decks else []),
+            *(str(cells[header]) for header in headers),
+        )
+    return table
 
 
 def verdict_text(verdict: Verdict | None) -> Text:

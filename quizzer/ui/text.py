@@ -61,8 +61,23 @@ def program_with_slot(card: Card) -> str:
     return program.replace(ANSWER_SLOT, SLOT_MARK)
 
 
+def grade_hints(options: Sequence[GradeOption]) -> list[str]:
+    """['1 Again 1m', '2 Hard 6m', '3 Good 10m', '4 Easy 8d']."""
+    return [f"{int(o.grade)} {o.grade.label} {format_interval(o.interval)}" for o in options]
+
+
 def grade_help(options: Sequence[GradeOption]) -> str:
     """'1 Again 1m · 2 Hard 6m · 3 Good 10m · 4 Easy 8d'."""
-    return " · ".join(
-        f"{int(o.grade)} {o.grade.label} {format_interval(o.interval)}" for o in options
-    )
+    return " · ".join(grade_hints(options))
+
+
+def fit_hint(parts: Sequence[str], width: int, separator: str = " · ") -> list[str]:
+    """`parts` joined by `separator` into as few lines as fit in `width` columns; a part is
+    never split (one longer than `width` has a line of its own)."""
+    lines: list[str] = []
+    for part in parts:
+        if lines and len(lines[-1]) + len(separator) + len(part) <= width:
+            lines[-1] += separator + part
+        else:
+            lines.append(part)
+    return lines
