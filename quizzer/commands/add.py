@@ -162,13 +162,14 @@ def _lf_text(value: str | None) -> str | None:
 
 def warn_same_front(card: Card, others: Iterable[Card]) -> None:
     """Warn (on stderr) when another card of the deck asks the same question."""
+    from quizzer.ui.text import visible
+
     same = " ".join(card.front.split()).casefold()
     for other in others:
         if other.id != card.id and " ".join(other.front.split()).casefold() == same:
             where = f" ({other.path}:{other.line})" if other.path else ""
-            click.echo(
-                f"Warning: card {other.id!r}{where} has the same front: {card.front!r}", err=True
-            )
+            warning = f"Warning: card {other.id!r}{where} has the same front: {card.front!r}"
+            click.echo(visible(warning), err=True)  # the path is the user's, and may hold any
 
 
 def refuse(check: Check) -> None:

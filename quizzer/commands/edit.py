@@ -189,7 +189,9 @@ def report(
         return
     if not verified:
         click.echo("Warning: saved without running the card (--no-verify)", err=True)
+    from quizzer.ui.text import visible
+
     what = "an override of the built-in card" if override else "card"
     status = "verified" if verified else "not verified"
     renamed = f", renamed from {old.id!r} (its history moved)" if old.id != card.id else ""
-    click.echo(f"Saved {what} {card.id!r} to {file} ({status}{renamed})")
+    click.echo(visible(f"Saved {what} {card.id!r} to {file} ({status}{renamed})"))

@@ -16,6 +16,7 @@ import questionary
 
 from quizzer.model import ANSWER_SLOT, Card, Kind, Run
 from quizzer.ui import render
+from quizzer.ui.text import visible
 
 EDITOR_NOTE = "# quizzer:"  # lines of the editor's template that are removed afterwards
 MULTILINE_HINT = "(Esc then Enter to finish)"
@@ -105,7 +106,7 @@ class TerminalAuthoring:
 
     def tell(self, message: str) -> None:
         """A line for the user that is not a question (on stderr, as plain text)."""
-        click.echo(message, err=True)
+        click.echo(visible(message), err=True)  # it may quote a file name or a program
 
     def confirm_card(self, card: Card) -> bool:
         """Show the card as it will be saved; whether to save it."""
