@@ -92,7 +92,8 @@ class LazyGroup(click.Group):
         self, ctx: click.Context, args: list[str]
     ) -> tuple[str | None, click.Command | None, list[str]]:
         name = args[0] if args else ""
-        if name and name not in COMMANDS and not name.startswith("-"):
+        # Shell completion parses resiliently: an unknown word there completes to nothing.
+        if name and name not in COMMANDS and not name.startswith("-") and not ctx.resilient_parsing:
             import difflib
 
             close = difflib.get_close_matches(name, COMMANDS, n=1)

@@ -295,3 +295,9 @@ def test_reset_asks_first_in_a_terminal(runner: CliRunner, deck: Path) -> None:
     said, status = reset("y")
     assert status == 0 and "Reset 1 card (alpha); 1 changed." in said
     assert json.loads(run(runner, "show", "alpha", "--deck", str(deck), "--json"))["state"] == "new"
+
+
+def test_completion_after_an_unknown_command_is_no_error(runner: CliRunner) -> None:
+    # Once an error with a traceback in the middle of the user's command line.
+    assert "suspend" in complete(runner, "quizzer sux ")  # click offers the commands again
+    assert "--deck" not in complete(runner, "quizzer sux --de")
