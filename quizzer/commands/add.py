@@ -182,7 +182,7 @@ def refuse(check: Check) -> None:
         reason = check.detail
     elif check.run is not None:
         errors.print(render.code(check.detail, language="diff"))
-        reason = "its output differs from --output (diff above)"
+        reason = "its output differs from the output the card gives (diff above)"
     else:
         reason = check.detail
     raise QuizzerError(
