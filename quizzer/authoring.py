@@ -59,6 +59,9 @@ class CardFields:
     program: str | None = None
     output: str | None = None
     match: Match = Match.EXACT
+    wrong: list[str] = field(default_factory=list)
+    right: list[str] = field(default_factory=list)
+    sheet: dict[str, str] = field(default_factory=dict)  # sheet-program, sheet-error/-output
 
     def missing(self) -> list[str]:
         """The options that must be given (or asked for) before the card can be built."""
@@ -82,6 +85,11 @@ class CardFields:
             table["output"] = self.output
         if self.match != Match.EXACT:
             table["match"] = str(self.match)
+        if self.wrong:
+            table["wrong"] = list(self.wrong)
+        if self.right:
+            table["right"] = list(self.right)
+        table.update(self.sheet)
         return table
 
 

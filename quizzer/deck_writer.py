@@ -509,6 +509,10 @@ def _toml_value(value: Any) -> Any:
         quotes = len(plain.type.value)
         body = plain.as_string()[quotes:-quotes]
         return String(plain.type, value, body if body.startswith("\n") else "\n" + body, Trivia())
+    if isinstance(value, list) and any(isinstance(item, str) and "\n" in item for item in value):
+        items = tomlkit.array()  # one item a line, code kept as it reads: wrong/right examples
+        items.extend(_toml_value(item) for item in value)
+        return items.multiline(True)
     return value
 
 

@@ -43,6 +43,11 @@ _TOP_LEVEL_AWAIT = ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
 _WARNING_PLACE = re.compile(r"^\S+\.py:\d+: (?=\w*(?:Warning|Error)\b)")
 _FILE_PLACE = re.compile(r"[\w./<>-]+\.py(?::\d+|\", line \d+)")
 _DECIMAL = re.compile(r"\b\d+\.\d+\b")
+# A line of stderr that reports a warning or an error (a program may print other things there).
+_SIGNAL = re.compile(
+    r"Warning|Error|Exception|exception|Traceback|Cancelled|never awaited|never retrieved"
+    r"|destroyed|pending|Exit\b|Interrupt"
+)
 _NOT_SIGNALS = (
     "Traceback (most recent call last):",
     "During handling of the above exception, another exception occurred:",
@@ -241,13 +246,16 @@ def python_supports(specifier: str | None, version: tuple[int, ...] | None = Non
 def stderr_signals(stderr: str) -> tuple[str, ...]:
     """The warnings and errors in a program's stderr, one line each, in order, normalized.
 
-    Lines that start at the margin are kept (a warning, an exception, asyncio's "Task exception
-    was never retrieved"...); a traceback's frames (indented) and headers are not, and file
-    names, line numbers, addresses, task names and decimals are made alike.
+    Lines at the margin that name a warning or an error are kept (a warning, an exception,
+    asyncio's "Task exception was never retrieved"...); a traceback's frames (indented) and
+    headers are not, and file names, line numbers, addresses, task names and decimals are made
+    alike.
     """
     found: list[str] = []
     for line in stderr.splitlines():
         if not line.strip() or line[0].isspace() or line.strip() in _NOT_SIGNALS:
+            continue
+        if not _SIGNAL.search(line):
             continue
         line = _WARNING_PLACE.sub("", line.rstrip())
         line = _FILE_PLACE.sub("<file>", line)
@@ -311,6 +319,13 @@ def reference(card: Card, seed: int = 0) -> Future[Outcome]:
         while len(_references) > REFERENCE_CACHE_SIZE:
             _references.popitem(last=False)
         return future
+
+
+def prepare(card: Card) -> None:
+    """Start the card's reference runs in the background (while its answer is being typed)."""
+    if card.program is not None and card.kind in (Kind.WRITE, Kind.PREDICT):
+        for seed in seeds_for(card):
+            reference(card, seed)
 
 
 def forget_references() -> None:

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from quizzer.grading import Gradebook
-from quizzer.judge import judge_answer, runs_answers
+from quizzer.judge import judge_answer, prepare, runs_answers
 from quizzer.model import Card, Grade
 from quizzer.prompts import Command, Judgement, Position, Prompts
 from quizzer.schedule import Clock, Scheduler, utc_now
@@ -184,6 +184,7 @@ def run_test(
 
 def _ask(card: Card, pool: Sequence[Card], ui: Prompts, rng: random.Random) -> Answer | Command:
     if runs_answers(card):
+        prepare(card)  # the reference runs while the answer is typed
         typed = ui.read_answer(card)
         if isinstance(typed, Command):
             return typed

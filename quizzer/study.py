@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 
 from quizzer.due import LEARNING_PHASES, due_queue, start_of_day
 from quizzer.grading import Gradebook
-from quizzer.judge import judge_answer, runs_answers
+from quizzer.judge import judge_answer, prepare, runs_answers
 from quizzer.model import Card, Grade
 from quizzer.prompts import Command, GradeOption, Judgement, Position, Prompts
 from quizzer.schedule import Clock, Scheduler, utc_now
@@ -197,6 +197,7 @@ class StudySession:
         shown = self.clock()
         self.ui.show_card(card, self._position(card, shown))
         if runs_answers(card):
+            prepare(card)  # the reference runs while the answer is typed
             answer = self.ui.read_answer(card)
             if isinstance(answer, Command):
                 return answer

@@ -1148,3 +1148,61 @@ def test_the_card_is_checked_before_its_preview_is_offered(deck: Path) -> None:
     child.close()
     assert child.exitstatus == 2
     assert snapshot(deck) == before
+
+
+def test_add_writes_wrong_and_right_examples_the_judge_agrees_with(
+    runner: CliRunner, deck: Path
+) -> None:
+    early = "results = [1, 2]\nraise SystemExit"
+    args = gather_args(deck, "--output", "[1, 2]", "--wrong", "results = [one(), two()]")
+    args += ["--wrong", early, "--right", "results = await asyncio.gather(*[one(), two()])"]
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    added = load_deck(deck).cards[-1]
+    assert added.wrong == ("results = [one(), two()]", early)
+    assert added.right == ("results = await asyncio.gather(*[one(), two()])",)
+    text = (deck / "basics.toml").read_text(encoding="utf-8")
+    assert 'wrong = [\n    "results = [one(), two()]",\n    """\nresults = [1, 2]\nraise' in text
+
+
+def test_add_refuses_a_card_whose_wrong_example_the_judge_accepts(
+    runner: CliRunner, deck: Path
+) -> None:
+    before = snapshot(deck)
+    args = gather_args(
+        deck, "--output", "[1, 2]", "--wrong", "results = list(await asyncio.gather(one(), two()))"
+    )
+    result = runner.invoke(cli, [*args, "--right", "results = [2, 1]"])
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-1].startswith(
+        "Error: card 'run-one-and-two-at-once-collect-their-results' fails its check: "
+        "wrong[0] was judged right; right[0] was judged wrong: it printed something else"
+    )
+    assert snapshot(deck) == before
+
+
+def test_add_refuses_examples_on_a_recall_card_and_takes_a_sheet_proof(
+    runner: CliRunner, deck: Path
+) -> None:
+    base = ["add", "--deck", str(deck), "--section", "Basics", "--front", "Why?"]
+    refused = runner.invoke(cli, [*base, "--back", "Because.", "--wrong", "No."])
+    assert refused.exit_code != 0
+    assert "'wrong' is for write and predict cards (this one is recall)" in refused.stderr
+    proof = ["--tag", "sheet-fix", "--sheet-program", "x = (", "--sheet-error", "SyntaxError"]
+    added = runner.invoke(cli, [*base, "--back", "Close the bracket.", *proof])
+    assert added.exit_code == 0, added.output
+    card = load_deck(deck).cards[-1]
+    assert (card.sheet_program, card.sheet_error) == ("x = (", "SyntaxError")
+    wrong_claim = [
+        "--tag",
+        "sheet-fix",
+        "--sheet-program",
+        "x = ()",
+        "--sheet-error",
+        "SyntaxError",
+    ]
+    failed = runner.invoke(cli, [*base, "--id", "w", "--back", "Close it.", *wrong_claim])
+    assert failed.exit_code == 1
+    assert (
+        "the sheet's text ran without error; the card says it raises SyntaxError" in failed.stderr
+    )

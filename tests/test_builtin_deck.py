@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from quizzer import judge
 from quizzer.deck import load_deck
 from quizzer.model import Deck, Kind
 from quizzer.verify import verify_cards
@@ -83,3 +84,20 @@ def test_every_card_verifies(deck: Deck) -> None:
         (c.card.id, c.detail) for c in checks if not c.ok and c.detail != NO_SHEET_PROOF_YET
     ]
     assert failures == []
+
+
+def test_faked_answers_are_judged_wrong_on_every_write_card(deck: Deck) -> None:
+    """Printing the card's output then exiting is wrong everywhere; printing it alone is wrong
+    wherever the program has a {{seed}} (the deck branches give every write card one)."""
+    accepted = []
+    for card in deck.cards:
+        if card.kind != Kind.WRITE or not judge.python_supports(card.requires_python):
+            continue
+        printed = f"print({(card.output or '')!r})"
+        fakes = [f"{printed}\nimport sys\nsys.exit(0)", f"{printed}\nraise SystemExit"]
+        if card.has_seed:
+            fakes.append(printed)
+        for fake, ruling in zip(fakes, judge.judge_programs(card, fakes), strict=True):
+            if ruling.right:
+                accepted.append((card.id, fake))
+    assert accepted == []

@@ -49,6 +49,25 @@ if TYPE_CHECKING:
     show_default=True,
     help="How the program's output is compared with --output.",
 )
+@click.option(
+    "--wrong",
+    "wrong",
+    multiple=True,
+    help="An answer the judge must refuse (code for a write card, a prediction for a predict "
+    "card); repeat for several.",
+)
+@click.option(
+    "--right",
+    "right",
+    multiple=True,
+    help="Another answer the judge must accept; repeat for several.",
+)
+@click.option(
+    "--sheet-program",
+    help="For a sheet-fix card: the sheet's own text in a runnable program.",
+)
+@click.option("--sheet-error", help="The exception class --sheet-program raises (SyntaxError).")
+@click.option("--sheet-output", help="Or what --sheet-program really prints.")
 @click.option("--no-verify", is_flag=True, help="Save without running the card's program first.")
 @json_option
 def add(
@@ -62,6 +81,11 @@ def add(
     program: str | None,
     output: str | None,
     match: str,
+    wrong: tuple[str, ...],
+    right: tuple[str, ...],
+    sheet_program: str | None,
+    sheet_error: str | None,
+    sheet_output: str | None,
     no_verify: bool,
     as_json: bool,
 ) -> None:
@@ -71,8 +95,9 @@ def add(
     a terminal, the missing fields are asked for; the program opens in $EDITOR
     when it is set, and what the program really prints is offered as its output.
 
-    The card is run as `quizzer verify` runs it; a card that fails is not
-    saved (exit 1) unless --no-verify is given.
+    The card is run as `quizzer verify` runs it, its --wrong and --right
+    answers judged as study would; a card that fails is not saved (exit 1)
+    unless --no-verify is given.
     """
     from quizzer import deck_writer
     from quizzer.authoring import Abandoned, CardFields, ask_fields
@@ -92,6 +117,17 @@ def add(
         text(program),
         text(output),
         Match(match),
+        [deck_writer.normalize_newlines(answer) for answer in wrong],
+        [deck_writer.normalize_newlines(answer) for answer in right],
+        {
+            key: deck_writer.normalize_newlines(value)
+            for key, value in (
+                ("sheet-program", sheet_program),
+                ("sheet-error", sheet_error),
+                ("sheet-output", sheet_output),
+            )
+            if value is not None
+        },
     )
     deck_writer.refuse_empty_fields(fields.table())  # before asking for the rest
     interactive = bool(fields.missing())
@@ -177,7 +213,12 @@ def refuse(check: Check) -> None:
     from quizzer.ui import render
 
     errors = render.error_console()
-    if check.run is not None and check.run.verdict != Verdict.OK:
+    missed = [example.message for example in check.examples if not example.ok]
+    if check.sheet is not None and not check.sheet.ok:
+        missed.insert(0, check.sheet.detail)
+    if missed:
+        reason = "; ".join(missed)
+    elif check.run is not None and check.run.verdict != Verdict.OK:
         errors.print(render.run_report(check.run))
         reason = check.detail
     elif check.run is not None:
