@@ -225,3 +225,16 @@ def test_edit_in_a_real_terminal_offers_to_edit_again(
     assert 'output = "3"\nnote = "fixed"' in deck.read_text()
     assert not any(p.name.endswith(".lock") for p in deck.parent.rglob("*"))
     assert deck_writer.lock_path(deck.parent).parent == paths.data_home() / "locks"
+
+
+def test_an_edit_is_judged_with_its_wrong_answers_as_add_is(
+    runner: CliRunner, deck: Path, editor: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # "total = 3" prints 3 as the reference does: the judge accepts it, so it cannot be wrong.
+    change(monkeypatch, 'output = "3"', 'output = "3"\nwrong = ["total = 3"]')
+    code, _, err = edit(runner, deck, "sum")
+    assert code == 1 and "fails its check" in err and deck.read_text() == DECK
+    change(monkeypatch, 'output = "3"', 'output = "3"\nwrong = ["total = 1 - 2"]')
+    code, _, err = edit(runner, deck, "sum")
+    assert code == 0, err
+    assert 'wrong = ["total = 1 - 2"]' in deck.read_text()
