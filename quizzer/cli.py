@@ -63,7 +63,8 @@ class UserError(click.ClickException):
         self.exit_code = error.exit_code  # type: ignore[misc]  # click reads it per instance
 
     def show(self, file: Any = None) -> None:
-        lines = self.message.splitlines() or ["unknown error"]
+        # File names, card ids and a program's stderr reach errors: the terminal sees no control.
+        lines = [_visible(line) for line in self.message.splitlines()] or ["unknown error"]
         if len(lines) == 1:
             click.echo(f"Error: {lines[0]}", err=True)
             return
@@ -107,7 +108,7 @@ class LazyGroup(click.Group):
         except click.exceptions.NoArgsIsHelpError as error:
             _show_help(error)
         except click.UsageError as error:
-            message = f"{error.format_message().strip()} (see 'quizzer --help')"
+            message = f"{_visible(error.format_message().strip())} (see 'quizzer --help')"
             raise click.UsageError(message) from None
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
@@ -124,7 +125,7 @@ class LazyGroup(click.Group):
             _show_help(error)
         except click.UsageError as error:
             # Raised again without a context, click prints no usage block: the error is one line.
-            message = error.format_message().strip()
+            message = _visible(error.format_message().strip())  # it may quote a file name
             if error.ctx is not None and error.ctx.command is not self:
                 message += f" (see '{error.ctx.command_path} --help')"
             raise click.UsageError(message) from None
@@ -156,11 +157,20 @@ def _internal_error(ctx: click.Context, error: Exception) -> click.exceptions.Ex
         traceback.print_exception(error)
     else:
         click.echo(
-            f"Error: internal error ({type(error).__name__}: {error}); "
-            "run with --debug for the traceback and please report it",
+            _visible(
+                f"Error: internal error ({type(error).__name__}: {error}); "
+                "run with --debug for the traceback and please report it"
+            ),
             err=True,
         )
     return click.exceptions.Exit(1)
+
+
+def _visible(text: str) -> str:
+    """ui.text.visible, imported when an error is printed (not by `quizzer --help`)."""
+    from quizzer.ui.text import visible
+
+    return visible(text)
 
 
 def _stdout_closed() -> bool:

@@ -6,6 +6,7 @@ reported as ``FILE:LINE: message``, all of them at once, in one `DeckError`.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import tomllib
 from collections.abc import Iterable, Sequence
@@ -20,6 +21,7 @@ from quizzer.model import ANSWER_SLOT, SEED_SLOT, SHEET_FIX_TAG, Card, Deck, Kin
 
 MIB = 1024 * 1024
 MAX_FILE_BYTES = 16 * MIB
+MAX_DECK_BYTES = 16 * MIB  # all the files of one deck folder together
 MAX_TIMEOUT = 60.0
 VARIATIONS_RANGE = (2, 10)  # seeds a {{seed}} program may be judged under
 NORMALIZERS = ("addresses", "task-names")
@@ -69,6 +71,7 @@ ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 MAX_PROBLEMS_SHOWN = 200  # a huge bad file must not bury the terminal
 _SPECIFIER = re.compile(r"\s*(>=|<=|==|!=|>|<)\s*(\d{1,9}(?:\.\d{1,9}){0,2})\s*")
 _CARD_HEADER = re.compile(r"^[ \t]*\[\[[ \t]*card[ \t]*\]\]", re.MULTILINE)
+_KEY_ASSIGNMENT = re.compile(r"""^\s*(?:"([^"\n]*)"|'([^'\n]*)'|([A-Za-z0-9_-]+))\s*=""")
 _SYNTAX_LINE = re.compile(r"\(at line (\d+), column \d+\)")
 # Control characters a terminal would act on (colours, clearing it, setting its title): a shared
 # deck must not reach the terminal with them. Tab and newline are text; so is \r before \n.
@@ -114,17 +117,25 @@ class _Source:
         """The line of the index-th ``[[card]]`` header, or 1."""
         return self.card_lines[index] if index < len(self.card_lines) else 1
 
+    @cached_property
+    def key_lines(self) -> dict[tuple[int, str], int]:
+        """The first line assigning each key in each block (the top, or a card from its header
+        line on): (the block's first line, key) -> line. Made in one pass, so that pointing at
+        every problem of a file costs as much as reading it once."""
+        found: dict[tuple[int, str], int] = {}
+        block = 1
+        for number, line in enumerate(self.lines, 1):
+            if _CARD_HEADER.match(line):
+                block = number
+            elif assigned := _KEY_ASSIGNMENT.match(line):
+                key = next(group for group in assigned.groups() if group is not None)
+                found.setdefault((block, key), number)
+        return found
+
     def key_line(self, key: str, after: int = 1) -> int:
-        """The first line at or after `after` that assigns `key`, or `after`."""
-        pattern = re.compile(rf'^\s*["\']?{re.escape(key)}["\']?\s*=')
-        # Only the lines from `after` to the next card: the whole text per problem is quadratic.
-        for number in range(after, len(self.lines) + 1):
-            line = self.lines[number - 1]
-            if number > after and _CARD_HEADER.match(line):
-                break
-            if pattern.match(line):
-                return number
-        return after
+        """The line that assigns `key` in the block starting at `after` (1: the top, or a
+        card's header line), or `after`."""
+        return self.key_lines.get((after, key), after)
 
 
 def deck_files(path: Path) -> list[Path]:
@@ -148,7 +159,11 @@ def load_decks(paths: Iterable[Path]) -> list[Deck]:
     roots: dict[str, Path] = {}
     overrides: list[Section] = []
     for root in paths:
-        for file in deck_files(root):
+        files = deck_files(root)
+        if problem := _size_problem(root, files):
+            problems.append(problem)
+            continue
+        for file in files:
             section = _load_section(file, problems)
             if section is not None and section.override:
                 overrides.append(section)
@@ -200,6 +215,20 @@ def _overridden(sections: list[Section], override: Section, problems: list[str])
                 f" {override.deck!r}"
             )
     return result
+
+
+def _size_problem(root: Path, files: list[Path]) -> str | None:
+    """Why the deck at `root` is too large to load (its files' total size), or None."""
+    total = 0
+    for file in files:
+        with contextlib.suppress(OSError):  # an unreadable file is reported when it is read
+            total += file.stat().st_size
+    if total <= MAX_DECK_BYTES or len(files) == 1:  # one file: the per-file cap says it
+        return None
+    return (
+        f"{root}: too large for a deck ({total / MIB:.0f} MiB in {len(files)} files;"
+        f" at most {MAX_DECK_BYTES // MIB} MiB)"
+    )
 
 
 def load_deck(path: Path) -> Deck:

@@ -512,6 +512,7 @@ def open_store(path: Path) -> Iterator[Store]:
 
 def connect(path: Path) -> sqlite3.Connection:
     """A connection to the database at `path`, migrated to the current schema."""
+    _refuse_links(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         # isolation_level=None: quizzer issues BEGIN/COMMIT itself, one per review.
@@ -532,6 +533,17 @@ def connect(path: Path) -> sqlite3.Connection:
         connection.close()
         raise
     return connection
+
+
+def _refuse_links(path: Path) -> None:
+    """Refuse a database (or its journal) that is a symlink: SQLite would follow it and
+    create or change a database wherever it points, outside the data folder."""
+    for name in (path.name, *(path.name + suffix for suffix in ("-wal", "-shm", "-journal"))):
+        candidate = path.with_name(name)
+        if candidate.is_symlink():
+            raise QuizzerError(
+                f"{candidate} is a symbolic link; the review database must be a regular file"
+            )
 
 
 def migrate(connection: sqlite3.Connection, target: int = SCHEMA_VERSION) -> int:

@@ -7,6 +7,7 @@ fresh collection, so these tests see what a user's Anki would make of an export.
 from __future__ import annotations
 
 import contextlib
+import csv
 import json
 import os
 import shutil
@@ -395,7 +396,8 @@ def test_html_in_a_deck_is_escaped_and_tags_made_valid(
     assert "x = '<b>bold</b>'  # & more" in plain(script.fields["Back"])
     assert "<i>" not in "".join(script.fields.values())
     assert {"two_words", "html", "tab_here"} <= set(script.tags)
-    assert script.decks == {"odd <deck>::Ünïcode & <Sections>"}
+    # Anki shows deck names as HTML: no markup; "::" would nest a deck of the file's making.
+    assert script.decks == {"odd _deck_::Ünïcode & _Sections_"}
 
     predict = notes[guid_for("odd <deck>", "predict-1")]
     assert "<script>" not in "".join(predict.fields.values())
@@ -682,7 +684,7 @@ def test_dash_with_json_keeps_stdout_for_the_export(
         "path": None,
         "format": "apkg" if kind == "anki" else "tsv",
         "notes": 2,
-        "decks": ["odd <deck>::Ünïcode & <Sections>"],
+        "decks": ["odd _deck_::Ünïcode & _Sections_"],
     }
     assert result.stdout_bytes.startswith(b"PK" if kind == "anki" else b"#separator:tab\n")
     assert list(workdir.iterdir()) == []
@@ -728,3 +730,47 @@ def test_writing_a_package_leaves_no_temporary_files(
     write_package(load_deck(odd_deck).cards, out / "odd.apkg")
     assert list(scratch.iterdir()) == []
     assert [p.name for p in out.iterdir()] == ["odd.apkg"]
+
+
+HOSTILE_DECK = """\
+deck = "evil::<img src=x onerror=alert(1)>"
+section = "sec::tion <b>"
+about = "<script>alert('about')</script> & <img src=x onerror=alert(2)>"
+
+[[card]]
+id = "one"
+front = "Front"
+back = "Back"
+tags = ["<b>bold</b>", "a&b", "x\\"y"]
+"""
+
+
+@pytest.mark.parametrize("kind", ["anki", "tsv"])
+def test_no_deck_text_reaches_anki_as_markup(
+    runner: CliRunner, tmp_path: Path, collection: Collection, kind: str
+) -> None:
+    # Every text of a deck file that reaches the package (about, deck and section names, tags),
+    # judged by what the official anki library holds after importing it.
+    write_deck(tmp_path / "evil", "evil.toml", HOSTILE_DECK)
+    out = tmp_path / f"evil.{'apkg' if kind == 'anki' else 'tsv'}"
+    result = export(runner, kind, "--deck", str(tmp_path / "evil"), "-o", str(out))
+    assert result.exit_code == 0, result.output
+    (import_apkg if kind == "anki" else import_tsv)(collection, out)
+    [note] = notes_in(collection).values()
+    [deck] = note.decks
+    assert deck.split("::") == ["evil:_img src=x onerror=alert(1)_", "sec:tion _b_"]
+    assert not {"<", ">", '"'} & set("".join(note.tags)), note.tags
+    assert {"_b_bold_/b_", "a&b", "x_y"} <= set(note.tags)
+    names = [entry.name for entry in collection.decks.all_names_and_ids()]
+    assert not [name for name in names if "<" in name or ">" in name], names
+    if kind == "anki":
+        description = collection.decks.by_name(deck)["desc"]  # type: ignore[index]
+        assert "<script>" not in description and "<img" not in description
+        assert (
+            plain(description) == "<script>alert('about')</script> & <img src=x onerror=alert(2)>"
+        )
+    else:
+        lines = [line for line in out.read_text().splitlines() if not line.startswith("#")]
+        [(_guid, deck_column, _front, _back, tags_column)] = csv.reader(lines, delimiter="\t")
+        assert deck_column == deck
+        assert sorted(tags_column.split()) == sorted(note.tags)

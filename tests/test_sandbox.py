@@ -18,7 +18,7 @@ from quizzer import sandbox
 from quizzer.cli import cli
 from quizzer.errors import QuizzerError
 from quizzer.model import Verdict
-from quizzer.sandbox import MIB, Limits, bwrap, inside
+from quizzer.sandbox import MIB, Limits, bwrap, cgroup, inside
 from quizzer.sandbox.limits import verdict_from_status
 from quizzer.sandbox.process import run_fresh
 
@@ -186,6 +186,39 @@ def test_every_runner_filters_syscalls(any_mode: str) -> None:
     run = sandbox.run_program(source)
     expected = "['2']\n-1 Operation not permitted\n7\n"  # filtered, unshare refused, fork works
     assert (run.verdict, run.stdout) == (Verdict.OK, expected), run.stderr
+
+
+REACHING_OUT = """
+import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+def attempt(name, number, *args):
+    result = libc.syscall(number, *args)
+    print(name, result, os.strerror(ctypes.get_errno()) if result == -1 else "")
+attempt("memfd_create", 319, b"x", 0)
+attempt("shmget", 29, 0, 4096, 0o1600)
+attempt("process_vm_readv", 310, os.getppid(), 0, 0, 0, 0, 0)
+attempt("kcmp", 312, os.getpid(), os.getppid(), 0, 0, 0)
+attempt("pidfd_getfd", 438, 0, 0, 0)
+attempt("kill-every-process", 62, -1, 0)
+attempt("setpriority-user", 141, 2, 0, 19)
+attempt("ioprio_set-user", 251, 3, 0, 0)
+attempt("memfd_secret", 447, 0)
+"""
+
+
+@pytest.mark.skipif(os.uname().machine != "x86_64", reason="syscall numbers of x86_64")
+def test_every_runner_refuses_memory_no_limit_counts_and_reaching_other_processes(
+    any_mode: str,
+) -> None:
+    # Safe in the fallback too: kill sends signal 0, setpriority would renice by nothing new.
+    run = sandbox.run_program(REACHING_OUT)
+    results = dict(line.split(" ", 1) for line in run.stdout.splitlines())
+    assert results == dict.fromkeys(results, "-1 Operation not permitted"), run.stdout
+    assert len(results) == 9, run.stderr
+    allowed = sandbox.run_program(
+        "import os\nos.kill(0, 0)\nos.setpriority(os.PRIO_PROCESS, 0, 3)\nprint('ok')"
+    )
+    assert allowed.stdout == "ok\n", allowed.stderr  # only the wide forms are refused
 
 
 def test_the_syscall_filter_is_a_valid_bpf_program() -> None:
@@ -477,3 +510,80 @@ def test_an_ordinary_user_gets_the_same_sandbox(tmp_path: Path) -> None:
         "forkserver bwrap 65534 True timeout",
         "bwrap bwrap 65534 True timeout",
     ], done.stderr
+
+
+def test_doctor_says_what_holds_memory_and_processes(runner: CliRunner, home: Path) -> None:
+    data = json.loads(runner.invoke(cli, ["doctor", "--json"]).output)
+    found = cgroup.find()
+    if found.hierarchy is None:
+        assert data["cgroup"] is None
+        assert data["memory_limit"].startswith("per process (no cgroup: ")
+    else:
+        assert data["cgroup"] == f"v{found.hierarchy.version}"
+        assert data["memory_limit"].startswith(f"cgroup v{found.hierarchy.version} per program")
+        assert data["process_limit"].startswith("pids.max")
+    text = runner.invoke(cli, ["doctor"]).output
+    assert f"memory        {data['memory_limit']}" in text
+    assert f"processes     {data['process_limit']}" in text
+
+
+def test_doctor_says_plainly_when_nothing_caps_roots_processes(
+    fallback: None, monkeypatch: pytest.MonkeyPatch, runner: CliRunner, home: Path
+) -> None:
+    monkeypatch.setattr(cgroup, "find", lambda: cgroup.Found(None, "none mounted"))
+    monkeypatch.setattr(os, "geteuid", lambda: 0)
+    data = json.loads(runner.invoke(cli, ["doctor", "--json"]).output)
+    assert data["process_limit"] == (
+        "none: unsandboxed root ignores RLIMIT_NPROC, and no cgroup (none mounted)"
+    )
+
+
+FORK_AT_MOST_200 = """
+import os, time
+children = 0
+try:
+    while children < 200:  # never a real bomb, even where nothing would hold it
+        if os.fork() == 0:
+            time.sleep(3)
+            os._exit(0)
+        children += 1
+except OSError:
+    pass
+print(children)
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="root's process limit is the question")
+def test_the_fallback_caps_roots_processes_with_a_cgroup(fallback: None) -> None:
+    if cgroup.find().hierarchy is None:
+        pytest.skip(f"no cgroup here (doctor says so): {cgroup.find().reason}")
+    result = sandbox.run_program(FORK_AT_MOST_200, limits=Limits(processes=10), timeout=20)
+    assert result.verdict == Verdict.OK, result
+    assert int(result.stdout) < 10
+
+
+def test_a_cgroup_folder_is_found_below_its_mount() -> None:
+    inside_mount = cgroup._inside(("/sys/fs/cgroup", "/"), "/")
+    assert inside_mount == Path("/sys/fs/cgroup")
+    # Seen through a cgroup namespace (a mount whose root is deeper), or not seen at all.
+    assert cgroup._inside(("/sys/fs/cgroup", "/a/b"), "/c") is None
+
+
+def test_groups_left_by_a_killed_quizzer_are_removed() -> None:
+    found = cgroup.find().hierarchy
+    if found is None:
+        pytest.skip(f"no cgroup here: {cgroup.find().reason}")
+    dead = subprocess.Popen(["true"])
+    dead.wait()  # a pid no process has now
+    stale = [folder / f"quizzer-{dead.pid}-0" for folder in found.folders]
+    live = [folder / f"quizzer-{os.getpid()}-999999" for folder in found.folders]
+    for folder in stale + live:
+        folder.mkdir()
+    try:
+        cgroup._remove_stale(found)
+        assert [folder for folder in stale if folder.exists()] == []
+        assert all(folder.exists() for folder in live)  # not ours to judge: left as it is
+    finally:
+        for folder in stale + live:
+            if folder.exists():
+                folder.rmdir()

@@ -6,11 +6,16 @@ host (the secret's bytes, the files, the listener, the processes) after the run.
 
 from __future__ import annotations
 
+import concurrent.futures
+import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import textwrap
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +24,7 @@ import pytest
 
 from quizzer import sandbox
 from quizzer.model import Run, Verdict
-from quizzer.sandbox import Limits, bwrap
+from quizzer.sandbox import Limits, bwrap, cgroup
 
 SANDBOXED = ["bwrap", "forkserver"]
 
@@ -621,3 +626,256 @@ def test_another_syscall_abi_is_killed() -> None:
         """
     )
     assert (result.verdict, result.exit_code, result.stdout) == (Verdict.KILLED, -31, "before\n")
+
+
+# --- one run against another (programs of `verify -j 2` run side by side) ---
+
+VICTIM = "import os, time\ntime.sleep(2.5)\nprint('ok', os.getpriority(os.PRIO_PROCESS, 0))\n"
+
+NEIGHBOUR_ATTACKS = [
+    "os.kill(0, signal.SIGKILL)",
+    "os.kill(0, signal.SIGSTOP)",
+    "os.killpg(os.getpgrp(), signal.SIGKILL)",
+    "os.kill(-1, signal.SIGKILL)",
+    "os.kill(-1, signal.SIGSTOP)",
+    "os.setpriority(os.PRIO_PGRP, 0, 19)",
+    "os.setpriority(os.PRIO_USER, 0, 19)",
+]
+
+
+def run_beside_a_victim(attack: str) -> tuple[Run, Run]:
+    """Run `attack` while another program runs: (the attacker's run, the victim's)."""
+    source = f"import os, signal, time\ntry:\n    {attack}\nexcept OSError:\n    pass\n"
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        run("print('warm')")  # the fork server is up before the victim starts
+        victim = pool.submit(run, VICTIM, timeout=30)
+        time.sleep(0.8)  # the victim is running (it sleeps 2.5 s): now the attack
+        attacker = pool.submit(run, source + "time.sleep(0.3)\n", timeout=10)
+        return attacker.result(), victim.result()
+
+
+@pytest.mark.parametrize("attack", NEIGHBOUR_ATTACKS)
+def test_a_run_cannot_signal_or_renice_another(attack: str) -> None:
+    _, victim = run_beside_a_victim(attack)
+    assert (victim.verdict, victim.stdout) == (Verdict.OK, "ok 0\n"), victim
+    assert run("print('served')").stdout == "served\n"
+
+
+def test_each_run_has_its_own_session_and_process_group() -> None:
+    result = run("import os\nprint(os.getsid(0) == os.getpgrp() == os.getpid())")
+    # Its own session, led by its launcher (the program's parent) or by the program itself.
+    ids = run("import os\nprint(os.getsid(0), os.getpgrp(), os.getppid(), os.getpid())")
+    sid, pgrp, parent, pid = ids.stdout.split()
+    assert sid == pgrp and sid in {parent, pid}, ids.stdout
+    assert result.verdict == Verdict.OK
+
+
+AS_USER_NEIGHBOURS = """
+import concurrent.futures, os, sys, time
+sys.path.insert(0, sys.argv[1])
+from quizzer import sandbox
+victim = "import os, time\\ntime.sleep(2.5)\\nprint('ok', os.getpriority(os.PRIO_PROCESS, 0))"
+for mode in ("forkserver", "bwrap"):
+    os.environ["QUIZZER_SANDBOX"] = mode
+    for attack in ATTACKS:
+        sandbox.run_program("print(1)")
+        with concurrent.futures.ThreadPoolExecutor(2) as pool:
+            waiting = pool.submit(sandbox.run_program, victim, timeout=30)
+            time.sleep(0.8)
+            source = f"import os, signal, time\\ntry:\\n    {attack}\\n"
+            source += "except OSError:\\n    pass\\ntime.sleep(0.3)"
+            pool.submit(sandbox.run_program, source, timeout=10).result()
+            done = waiting.result()
+        after = sandbox.run_program("print('served')")
+        print(mode, attack, done.isolation, done.verdict, done.stdout.strip(), after.stdout.strip())
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root, to run quizzer as an ordinary user")
+def test_an_ordinary_users_runs_cannot_reach_each_other_or_the_server(sandboxed: str) -> None:
+    # As an ordinary user the fork server runs as that user, so kill(0) reached it too.
+    if sandboxed != "forkserver":
+        pytest.skip("the script checks both runners at once")
+    attacks = ["os.kill(0, signal.SIGKILL)", "os.kill(0, signal.SIGSTOP)", "os.kill(-1, 9)"]
+    lines = run_as_ordinary_user(AS_USER_NEIGHBOURS.replace("ATTACKS", repr(attacks)))
+    expected = [
+        f"{mode} {attack} bwrap ok ok 0 served"
+        for mode in ("forkserver", "bwrap")
+        for attack in attacks
+    ]
+    assert lines == expected
+
+
+def run_as_ordinary_user(script: str) -> list[str]:
+    """Run `script` (argv[1]: a folder holding a copy of quizzer) as nobody, under setpriv,
+    with the system's python3; its stdout lines. Skips where that cannot be done."""
+    python = next(
+        (p for p in ("/usr/bin/python3", "/usr/local/bin/python3") if Path(p).is_file()), None
+    )
+    setpriv = shutil.which("setpriv")
+    if python is None or setpriv is None:
+        pytest.skip("needs setpriv and a system python3")
+    folder = Path(tempfile.mkdtemp(prefix="quizzer-user-"))
+    try:
+        shutil.copytree(
+            Path(sandbox.__file__).parents[1],
+            folder / "quizzer",
+            ignore=shutil.ignore_patterns("__pycache__"),
+        )
+        (folder / "bin").mkdir()
+        (folder / "bin" / "bwrap").symlink_to(bwrap.find_bwrap().path or "")
+        for path in [folder, *folder.rglob("*")]:
+            path.chmod(0o755)
+        user = ["--reuid", "65534", "--regid", "65534", "--clear-groups"]
+        done = subprocess.run(
+            [setpriv, *user, python, "-I", "-c", script, str(folder)],
+            capture_output=True,
+            text=True,
+            timeout=240,
+            cwd="/",
+            env={"PATH": f"{folder / 'bin'}:/usr/bin:/bin", "HOME": str(folder)},
+        )
+    finally:
+        shutil.rmtree(folder)
+    if "No module named" in done.stderr or "SyntaxError" in done.stderr:
+        pytest.skip(f"the system python cannot run quizzer: {done.stderr.strip()[-200:]}")
+    assert done.returncode == 0, done.stderr
+    return done.stdout.splitlines()
+
+
+# --- memory held by the whole program ---
+
+HOLD_IN_CHILDREN = """
+import os, time
+children = []
+for _ in range(4):
+    pid = os.fork()
+    if pid == 0:
+        block = bytearray(100 * 1024 * 1024)
+        for at in range(0, len(block), 4096):
+            block[at] = 1
+        time.sleep(1)
+        os._exit(0)
+    children.append(pid)
+codes = [os.waitpid(pid, 0)[1] for pid in children]
+print("held" if codes == [0] * 4 else "refused", codes)
+"""
+
+HOLD_IN_TMP = """
+for n in range(300):
+    with open(f"/tmp/block{n}", "wb") as block:
+        block.write(b"x" * 1024 * 1024)
+print("held")
+"""
+
+HOLD_IN_SYSV_SHM = """
+import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+libc.shmat.restype = ctypes.c_void_p
+held = 0
+for _ in range(4):  # each attached alone (the address-space limit allows one at a time)
+    segment = libc.shmget(0, 100 * 1024 * 1024, 0o1600)  # IPC_PRIVATE, IPC_CREAT
+    if segment < 0:
+        break
+    address = libc.shmat(segment, None, 0)
+    ctypes.memset(address, 1, 100 * 1024 * 1024)
+    libc.shmdt(ctypes.c_void_p(address))
+    held += 1
+print("held" if held == 4 else "refused", held)
+"""
+
+HOLD_IN_MEMFD = """
+import os
+hoard = []
+for _ in range(30):  # each below the file-size limit, which holds for a memfd too
+    hoard.append(os.memfd_create("hoard"))
+    for _ in range(12):
+        os.write(hoard[-1], b"x" * 1024 * 1024)
+print("held")
+"""
+
+SMALL_MEMORY = Limits(memory_bytes=192 * 1024 * 1024, tmp_bytes=512 * 1024 * 1024)
+
+
+@pytest.fixture(params=["cgroup", "no-cgroup"])
+def memory_accounting(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """With the machine's cgroup (where it gives one), and as a machine without one."""
+    if request.param == "cgroup" and cgroup.find().hierarchy is None:
+        pytest.skip(f"no cgroup here: {cgroup.find().reason}")
+    if request.param == "no-cgroup":
+        monkeypatch.setattr(cgroup, "find", lambda: cgroup.Found(None, "turned off by the test"))
+    return str(request.param)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [HOLD_IN_CHILDREN, HOLD_IN_TMP, HOLD_IN_SYSV_SHM, HOLD_IN_MEMFD],
+    ids=["children", "tmpfs", "sysv-shm", "memfd"],
+)
+def test_the_memory_limit_holds_for_the_whole_program(source: str, memory_accounting: str) -> None:
+    # Each holds about twice the limit in memory no single process's address space counts.
+    if source == HOLD_IN_CHILDREN and memory_accounting == "no-cgroup":
+        pytest.skip("without a cgroup the bound is processes x address space (doctor says so)")
+    result = run(source, limits=SMALL_MEMORY, timeout=30)
+    # Refused outright (the syscall filter), or ended: never held with verdict ok.
+    assert "held" not in result.stdout, result
+    assert result.verdict != Verdict.OK or result.stdout.startswith("refused"), result
+
+
+def test_a_cgroup_makes_it_a_memory_verdict() -> None:
+    if cgroup.find().hierarchy is None:
+        pytest.skip(f"no cgroup here: {cgroup.find().reason}")
+    for source in (HOLD_IN_CHILDREN, HOLD_IN_TMP):
+        assert run(source, limits=SMALL_MEMORY, timeout=30).verdict == Verdict.MEMORY
+
+
+def test_no_run_leaves_its_cgroup_behind() -> None:
+    found = cgroup.find().hierarchy
+    if found is None:
+        pytest.skip(f"no cgroup here: {cgroup.find().reason}")
+    run(HOLD_IN_CHILDREN, limits=SMALL_MEMORY, timeout=30)
+    mine = f"quizzer-{os.getpid()}-"
+    assert [p for f in found.folders for p in f.iterdir() if p.name.startswith(mine)] == []
+
+
+def test_the_host_sees_the_program_in_a_cgroup_with_its_limits() -> None:
+    found = cgroup.find().hierarchy
+    if found is None:
+        pytest.skip(f"no cgroup here: {cgroup.find().reason}")
+    limits = Limits(memory_bytes=200 * 1024 * 1024, processes=20)
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        running = pool.submit(
+            run, "import time\nprint('up', flush=True)\ntime.sleep(2)", limits=limits
+        )
+        mine = f"quizzer-{os.getpid()}-"
+        deadline = time.monotonic() + 20
+        groups: list[Path] = []
+        while not groups and time.monotonic() < deadline:
+            groups = [g for g in found.memory.iterdir() if g.name.startswith(mine)]
+            members = [(g / "cgroup.procs").read_text().split() for g in groups]
+            if not all(members):
+                groups = []
+            time.sleep(0.02)
+        assert len(groups) == 1, "no run's cgroup with a process in it"
+        group = groups[0]
+        limit = "memory.max" if found.version == 2 else "memory.limit_in_bytes"
+        assert int((group / limit).read_text()) == limits.memory_bytes
+        assert (found.pids / group.name / "pids.max").read_text().strip() == "21"
+        assert running.result().verdict == Verdict.OK
+
+
+# --- the host seen from inside ---
+
+HOST_FILES = ["cmdline", "stat", "interrupts", "uptime", "sys/kernel/random/boot_id", "cpuinfo"]
+
+
+def test_proc_does_not_show_the_host() -> None:
+    source = "import json\nprint(json.dumps({n: open('/proc/' + n).read() for n in NAMES}))"
+    result = run(source.replace("NAMES", repr(HOST_FILES)))
+    seen = json.loads(result.stdout)
+    for name in HOST_FILES:
+        host = Path("/proc", name).read_text()
+        assert host.strip(), name  # there is something to hide
+        assert seen[name] == "", name
+    listed = run("import os\nprint(sorted(os.listdir('/proc/irq') + os.listdir('/proc/bus')))")
+    assert listed.stdout == "[]\n"

@@ -11,6 +11,7 @@ import click
 from quizzer.commands.common import deck_roots, echo_json, json_option, warn_if_unsandboxed
 from quizzer.errors import QuizzerError
 from quizzer.model import Kind, Match, Verdict
+from quizzer.ui.text import visible
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -171,7 +172,7 @@ def add(
     )
     verified = not warning
     if warning:
-        click.echo(f"Warning: {warning}", err=True)
+        click.echo(visible(f"Warning: {warning}"), err=True)  # it quotes the program
     card = added.card
     if as_json:
         echo_json(
@@ -186,7 +187,7 @@ def add(
         return
     where = "a new section file " if added.new_section else ""
     status = "verified" if verified else "not verified"
-    click.echo(f"Added card {card.id!r} to {where}{added.file} ({card.section}; {status})")
+    click.echo(visible(f"Added card {card.id!r} to {where}{added.file} ({card.section}; {status})"))
 
 
 def _lf_text(value: str | None) -> str | None:

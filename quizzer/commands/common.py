@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import sys
 from collections.abc import Callable
 from datetime import datetime
@@ -173,4 +174,9 @@ def echo_json(data: object, *, err: bool = False) -> None:
     line for a pipe."""
     # json's C encoder only runs without indent: compact is many times faster for large output.
     indent = 2 if (sys.stderr if err else sys.stdout).isatty() else None
-    click.echo(json.dumps(data, indent=indent, ensure_ascii=False), err=err)
+    text = json.dumps(data, indent=indent, ensure_ascii=False)
+    # json escapes C0 controls but not DEL and C1 (U+0080..U+009F, a terminal's CSI among them).
+    click.echo(_C1_CONTROLS.sub(lambda found: f"\\u{ord(found.group()):04x}", text), err=err)
+
+
+_C1_CONTROLS = re.compile("[\x7f-\x9f]")

@@ -37,6 +37,8 @@ def doctor(as_json: bool) -> None:
             ("bwrap", info["bwrap"] or "-"),
             ("bwrap version", info["bwrap_version"] or "-"),
             ("syscalls", info["syscall_filter"]),
+            ("memory", info["memory_limit"]),
+            ("processes", info["process_limit"]),
             ("card python", f"{info['card_python']} (Python {info['card_python_version']})"),
             ("data folder", info["data_dir"]),
         ]

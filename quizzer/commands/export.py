@@ -138,7 +138,9 @@ def _default_stem(cards: list[Card], section: str | None) -> str:
 
 def _descriptions(decks: list[Deck]) -> dict[str, str]:
     """Each section's `about`, keyed by its Anki deck name."""
-    return {f"{deck.name}::{s.name}": s.about for deck in decks for s in deck.sections}
+    from quizzer.export import anki_deck_name
+
+    return {anki_deck_name(deck.name, s.name): s.about for deck in decks for s in deck.sections}
 
 
 def _report(written: Exported, as_json: bool) -> None:
@@ -147,4 +149,6 @@ def _report(written: Exported, as_json: bool) -> None:
     if as_json:
         echo_json(written.to_dict(), err=to_stderr)
     else:
-        click.echo(written.summary(), err=to_stderr)
+        from quizzer.ui.text import visible
+
+        click.echo(visible(written.summary()), err=to_stderr)  # it names the file

@@ -45,7 +45,11 @@ _BOX = (
 CODE_STYLE = _BOX
 OUTPUT_STYLE = _BOX + " border-left: 3px solid #8c959f;"
 _INLINE_CODE = re.compile(r"`([^`\n]+)`")
-_NOT_IN_TAGS = re.compile(r'[\s"\x00-\x1f]+')
+# What Anki would take as markup or as a separator, or a terminal as a command: never in a tag
+# or a deck name that comes from a deck file ("::" nests decks, so a name keeps single colons).
+_NOT_IN_TAGS = re.compile(r'[\s"<>\x00-\x1f\x7f-\x9f]+')
+_NOT_IN_DECK_NAMES = re.compile(r'[<>"\x00-\x1f\x7f-\x9f]+')
+_NESTING = re.compile(r":{2,}")
 
 
 @dataclass(frozen=True)
@@ -151,8 +155,19 @@ def output_html(text: str) -> str:
 
 
 def deck_name(card: Card) -> str:
-    """The Anki deck of a card: "Deck::Section"."""
-    return f"{card.deck}::{card.section}"
+    """The Anki deck of a card: "Deck::Section" (see `anki_deck_name`)."""
+    return anki_deck_name(card.deck, card.section)
+
+
+def anki_deck_name(deck: str, section: str) -> str:
+    """The Anki deck name of a deck's section, each part reduced to plain text (see
+    `_NOT_IN_DECK_NAMES`) and unable to nest decks of its own."""
+    return "::".join(_deck_name_part(part) for part in (deck, section))
+
+
+def _deck_name_part(text: str) -> str:
+    plain = _NESTING.sub(":", _NOT_IN_DECK_NAMES.sub("_", text)).strip()
+    return plain or "_"
 
 
 def note_guid(card: Card) -> str:

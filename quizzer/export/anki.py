@@ -33,6 +33,7 @@ from quizzer.export import (
     note_fields,
     note_guid,
     path_of,
+    text_html,
     write_atomically,
     write_export,
 )
@@ -140,7 +141,7 @@ def write_package(
     for position, card in enumerate(cards):
         name = deck_name(card)
         if name not in decks:
-            about = (descriptions or {}).get(name, "")
+            about = text_html((descriptions or {}).get(name, ""))  # Anki shows it as HTML
             decks[name] = genanki.Deck(deck_id(name), name, description=about)
         note = genanki.Note(
             model=model,

@@ -15,11 +15,12 @@ asked for by name is required: where it cannot run, nothing runs.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 
 from quizzer.errors import QuizzerError
-from quizzer.model import Run
-from quizzer.sandbox import inside
+from quizzer.model import Run, Verdict
+from quizzer.sandbox import cgroup, inside
 from quizzer.sandbox.bwrap import candidates, find_bwrap
 from quizzer.sandbox.forkserver import ForkServer, ServerError, forget_server, shared_server
 from quizzer.sandbox.interpreter import card_python
@@ -96,18 +97,59 @@ def run_program(
     wall = timeout if timeout is not None else limits.timeout
     bwrap = bwrap_path()  # before anything runs: raises if bwrap is required and cannot run
     server = _fork_server(bwrap) if bwrap else None
-    if server is not None:
-        try:
-            return server.run(source, wall=wall, limits=limits, files=files, isolation="bwrap")
-        except ServerError as error:
-            # The server failed, not the program: a fresh one next time, and this program
-            # runs in a fresh sandbox of its own now (unless the fork server was required).
-            forget_server(server)
-            if mode() == "forkserver":
-                raise QuizzerError(f"{MODE_ENV}=forkserver: {error}") from error
-    return run_fresh(
-        source, wall=wall, limits=limits, files=files, bwrap=bwrap, isolation=isolation()
-    )
+    group = _run_group(limits)
+    joins = group.fds if group else ()
+    if group is None:  # nothing counts its /tmp: it holds no more than the memory limit
+        limits = dataclasses.replace(limits, tmp_bytes=min(limits.tmp_bytes, limits.memory_bytes))
+    try:
+        if server is not None:
+            try:
+                done = server.run(
+                    source, wall=wall, limits=limits, files=files, isolation="bwrap", joins=joins
+                )
+                return _judged(done, group)
+            except ServerError as error:
+                # The server failed, not the program: a fresh one next time, and this program
+                # runs in a fresh sandbox of its own now (unless the fork server was required).
+                forget_server(server)
+                if mode() == "forkserver":
+                    raise QuizzerError(f"{MODE_ENV}=forkserver: {error}") from error
+                if group is not None:  # what the failed request left in it goes with it
+                    group.close()
+                    group = _run_group(limits)
+        done = run_fresh(
+            source,
+            wall=wall,
+            limits=limits,
+            files=files,
+            bwrap=bwrap,
+            isolation=isolation(),
+            group=group,
+        )
+        return _judged(done, group)
+    finally:
+        if group is not None:
+            group.close()
+
+
+def _run_group(limits: Limits) -> cgroup.RunGroup | None:
+    """A cgroup of its own for one run, where the machine gives one (see cgroup.py)."""
+    hierarchy = cgroup.find().hierarchy
+    if hierarchy is None:
+        return None
+    try:
+        return cgroup.RunGroup(hierarchy, limits)
+    except OSError:  # per-process limits and the syscall filter still hold it
+        return None
+
+
+def _judged(done: Run, group: cgroup.RunGroup | None) -> Run:
+    """`done`, a memory verdict where its cgroup ended one of its processes for memory."""
+    if group is None or done.verdict in (Verdict.TIMEOUT, Verdict.OUTPUT_LIMIT):
+        return done
+    if not group.out_of_memory():
+        return done
+    return dataclasses.replace(done, verdict=Verdict.MEMORY)
 
 
 def warm_up() -> None:
@@ -139,6 +181,7 @@ def report() -> dict[str, object]:
     import platform
 
     bwrap = None if mode() == "none" else find_bwrap().path
+    found = cgroup.find()
     runner = "unsandboxed processes"
     if bwrap:
         runner = "a fresh bwrap sandbox per program"
@@ -158,6 +201,9 @@ def report() -> dict[str, object]:
         "bwrap_version": _bwrap_version(bwrap) if bwrap else None,
         "bwrap_candidates": candidates(),
         "syscall_filter": syscall_filter(),
+        "cgroup": f"v{found.hierarchy.version}" if found.hierarchy else None,
+        "memory_limit": cgroup.describe(found),
+        "process_limit": process_limit(sandboxed=bwrap is not None),
         "card_python": card_python(),
         "card_python_version": platform.python_version(),
     }
@@ -168,7 +214,22 @@ def syscall_filter() -> str:
     machine = inside.machine()  # the card Python is this interpreter, or one of its kind
     if inside.syscall_filter(machine) is None:
         return f"none: no syscall table for {machine}"
-    return "seccomp: no namespaces, mounts, keyring, bpf, io_uring, userfaultfd, perf or ptrace"
+    return (
+        "seccomp: no namespaces, mounts, keyring, bpf, io_uring, userfaultfd, perf, ptrace or"
+        " other processes' memory; no memfd_create or SysV shared memory; no kill(-1)"
+    )
+
+
+def process_limit(*, sandboxed: bool) -> str:
+    """What caps the number of a program's processes, in words ("none: <why>" where nothing)."""
+    found = cgroup.find()
+    if found.hierarchy is not None:
+        return f"pids.max of the run's cgroup (v{found.hierarchy.version})"
+    if sandboxed:
+        return "RLIMIT_NPROC, counted per run (each run is nobody in a user namespace of its own)"
+    if os.geteuid() == 0:
+        return f"none: unsandboxed root ignores RLIMIT_NPROC, and no cgroup ({found.reason})"
+    return "RLIMIT_NPROC, which counts every process of this user, not only the program's"
 
 
 def _bwrap_version(path: str) -> str | None:

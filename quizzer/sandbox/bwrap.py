@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from quizzer.sandbox import inside
 from quizzer.sandbox.interpreter import SYSTEM_LINKS, SYSTEM_ROOT, card_python, interpreter_roots
 
 SANDBOX_UID = 65534  # nobody
@@ -118,6 +119,7 @@ class SandboxCommand:
         # bwrap writes the pid of the sandbox's init here: killing it ends the whole sandbox.
         self.info_read, self._info_write = os.pipe()
         os.set_blocking(self.info_read, False)
+        self.init_pid: int | None = None  # the host's pid of the sandbox's init, once known
 
     @property
     def fds(self) -> tuple[int, ...]:
@@ -158,6 +160,8 @@ class SandboxCommand:
         # Every writable place is a tmpfs with a size, so no program can fill the host's memory.
         args += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777"]
         args += ["--size", str(SHM_BYTES), "--tmpfs", "/dev/shm", "--remount-ro", "/dev"]
+        if not self.server:  # the fork server mounts each program's /proc, and masks it itself
+            args += _proc_masks()
         args += ["--perms", "1777", "--size", str(self.tmp_bytes), "--tmpfs", "/tmp"]
         args += ["--chdir", "/tmp"]
         args += ["--remount-ro", "/", "--info-fd", str(self._info_write), "--cap-drop", "ALL"]
@@ -203,10 +207,23 @@ class SandboxCommand:
             if not chunk:
                 return None
             info += chunk
+        self.init_pid = int(found.group(1))
         try:
-            return os.pidfd_open(int(found.group(1)))
+            return os.pidfd_open(self.init_pid)
         except OSError:  # already gone
             return None
+
+
+def _proc_masks() -> list[str]:
+    """bwrap's arguments that hide the host's /proc entries (inside.PROC_MASKED_*)."""
+    args = []
+    for name in inside.PROC_MASKED_FILES:
+        if Path("/proc", name).exists():
+            args += ["--dev-bind", "/dev/null", f"/proc/{name}"]  # --ro-bind is nodev
+    for name in inside.PROC_MASKED_DIRS:
+        if Path("/proc", name).is_dir():
+            args += ["--size", "4096", "--tmpfs", f"/proc/{name}", "--remount-ro", f"/proc/{name}"]
+    return args
 
 
 _CHILD_PID = re.compile(rb'"child-pid"\s*:\s*(\d+)\s*[,}\n]')

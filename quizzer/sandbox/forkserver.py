@@ -124,8 +124,12 @@ class ForkServer:
         limits: Limits,
         files: dict[str, str] | None,
         isolation: str,
+        joins: tuple[int, ...] = (),
     ) -> Run:
-        """Run one program; raises ServerError when the server failed (not the program)."""
+        """Run one program; raises ServerError when the server failed (not the program).
+
+        `joins`: fds of the run's cgroup.procs files; its supervisor moves its init in.
+        """
         started = time.monotonic()
         sock = self._socket
         if sock is None:
@@ -145,7 +149,9 @@ class ForkServer:
         try:
             try:
                 with self._lock:
-                    socket.send_fds(sock, [b"R"], [ctl_child.fileno(), out_write, err_write])
+                    socket.send_fds(
+                        sock, [b"R"], [ctl_child.fileno(), out_write, err_write, *joins]
+                    )
             except OSError as error:
                 raise ServerError(f"the fork server is gone ({error})") from error
             finally:

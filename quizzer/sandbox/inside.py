@@ -6,7 +6,7 @@ quizzer package there, which the sandbox cannot see), so it uses the standard li
 forks, runs the program in the child under its limits and writes the child's raw wait status to
 STATUS_FD. It starts every program, so it keeps its imports few and cheap (os.path, not pathlib).
 """
-# ruff: noqa: PTH109, PTH118, PTH119, PTH123
+# ruff: noqa: PTH109, PTH110, PTH112, PTH118, PTH119, PTH123
 
 from __future__ import annotations
 
@@ -28,6 +28,15 @@ if TYPE_CHECKING:
 PROGRAM_NAME = "main.py"
 MEMORY_EXIT = 97  # the exit code of a program that ran out of memory
 STATUS_BYTES = 32
+
+
+def wait_for_cgroup(go_fd: int) -> None:
+    """Wait until this process is in the run's cgroup (-1: there is none), before it forks
+    the program. Quizzer (or the fork server's supervisor) moves it there meanwhile: a move
+    can wait for an RCU grace period, which so passes while this process starts up."""
+    if go_fd >= 0:
+        os.read(go_fd, 1)  # a byte once moved; end of file where the move failed
+        os.close(go_fd)
 
 
 def write_files(request: dict[str, Any], folder: str) -> None:
@@ -174,6 +183,7 @@ def run_once(status_fd: int, flags: set[str]) -> NoReturn:
     # Undumpable, so the program cannot reach our status fd through /proc/<our pid>/fd.
     libc = _libc()
     _check(libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0), "prctl(PR_SET_DUMPABLE)")
+    wait_for_cgroup(request["go"])
     pid = os.fork()
     if pid == 0:
         os.close(status_fd)
@@ -189,6 +199,54 @@ def run_once(status_fd: int, flags: set[str]) -> NoReturn:
         _kill_children()
     os.write(status_fd, str(status).encode())
     os._exit(0)
+
+
+# --- what /proc shows of the host ---
+#
+# A pid namespace and its own /proc hide the host's processes, but not the host: its kernel
+# command line, boot id and boot time, uptime and load, CPU, memory, disks, interrupts and
+# devices. Both runners mask these: files read empty (/dev/null over them), folders are empty.
+PROC_MASKED_FILES = (
+    "cmdline",
+    "sys/kernel/random/boot_id",
+    "stat",
+    "uptime",
+    "loadavg",
+    "interrupts",
+    "softirqs",
+    "cpuinfo",
+    "meminfo",
+    "vmstat",
+    "zoneinfo",
+    "buddyinfo",
+    "pagetypeinfo",
+    "slabinfo",
+    "vmallocinfo",
+    "swaps",
+    "diskstats",
+    "partitions",
+    "iomem",
+    "ioports",
+    "devices",
+    "consoles",
+    "cgroups",
+    "locks",
+    "mtrr",
+    "timer_list",
+    "sched_debug",
+    "schedstat",
+    "kallsyms",
+    "modules",
+    "keys",
+    "key-users",
+    "kmsg",
+    "kpagecount",
+    "kpageflags",
+    "kpagecgroup",
+    "config.gz",
+    "program_cpu",
+)
+PROC_MASKED_DIRS = ("acpi", "bus", "driver", "irq", "pressure", "scsi", "tty", "asound")
 
 
 # --- privileges (ctypes, imported only where needed) ---
@@ -289,7 +347,8 @@ def _kill_children() -> None:
 # --- the syscall filter (seccomp), the last thing set before the program runs ---
 #
 # No card needs namespaces, mounts, the kernel keyring, bpf, io_uring, userfaultfd, perf or
-# ptrace, and each is kernel attack surface an unprivileged process can reach: a nested user
+# ptrace (nor process_vm_readv/writev, kcmp, pidfd_getfd, which reach into other processes),
+# and each is kernel attack surface an unprivileged process can reach: a nested user
 # namespace, above all, hands the program every capability over objects of its own. They fail
 # with EPERM. clone3 fails with ENOSYS, so that libc falls back to clone, whose flags a filter
 # can read (clone3 passes them in memory). Another ABI (x32, or 32-bit int 0x80) kills.
@@ -319,6 +378,14 @@ SYSCALL_TABLES: dict[str, tuple[int, dict[str, int]]] = {
             "perf_event_open": 298,
             "bpf": 321,
             "userfaultfd": 323,
+            "memfd_create": 319,
+            "shmget": 29,
+            "process_vm_readv": 310,
+            "process_vm_writev": 311,
+            "kcmp": 312,
+            "kill": 62,
+            "setpriority": 141,
+            "ioprio_set": 251,
         },
     ),
     "aarch64": (
@@ -338,13 +405,36 @@ SYSCALL_TABLES: dict[str, tuple[int, dict[str, int]]] = {
             "perf_event_open": 241,
             "bpf": 280,
             "userfaultfd": 282,
+            "memfd_create": 279,
+            "shmget": 194,
+            "process_vm_readv": 270,
+            "process_vm_writev": 271,
+            "kcmp": 272,
+            "kill": 129,
+            "setpriority": 140,
+            "ioprio_set": 30,
         },
     ),
 }
 # The same numbers on both: io_uring_setup/enter/register, open_tree, move_mount, fsopen,
-# fsconfig, fsmount, fspick, mount_setattr.
-COMMON_DENIED = (425, 426, 427, 428, 429, 430, 431, 432, 433, 442)
-FLAG_CHECKED = {"clone": NEW_NAMESPACES, "unshare": NEW_NAMESPACES | CLONE_NEWTIME}
+# fsconfig, fsmount, fspick, mount_setattr, pidfd_getfd, memfd_secret.
+COMMON_DENIED = (425, 426, 427, 428, 429, 430, 431, 432, 433, 442, 438, 447)
+# Refused only when their first argument asks for it: clone and unshare when they make a
+# namespace (any of the bits); kill when it signals every process it may (pid -1, whose low
+# half is all ones), and setpriority and ioprio_set when they change every process of a user:
+# unsandboxed, that is every process of the user, or of the machine for root.
+JSET, JEQ = 0x45, 0x15
+PRIO_USER, IOPRIO_WHO_USER = 2, 3
+ARG_CHECKED = {
+    "clone": (JSET, NEW_NAMESPACES),
+    "unshare": (JSET, NEW_NAMESPACES | CLONE_NEWTIME),
+    "kill": (JEQ, 0xFFFFFFFF),
+    "setpriority": (JEQ, PRIO_USER),
+    "ioprio_set": (JEQ, IOPRIO_WHO_USER),
+}
+# Memory that no per-process limit counts (memfd_create, SysV shared memory) is refused
+# outright: a cgroup would count it, but not every machine gives one (see cgroup.py), and no
+# card needs it. POSIX shared memory is files in the run's /dev/shm, a small tmpfs.
 
 
 def syscall_filter(machine: str) -> bytes | None:
@@ -354,7 +444,7 @@ def syscall_filter(machine: str) -> bytes | None:
     if machine not in SYSCALL_TABLES:
         return None
     arch, numbers = SYSCALL_TABLES[machine]
-    load, jeq, jge, jset, ret = 0x20, 0x15, 0x35, 0x45, 0x06  # BPF opcodes
+    load, jeq, jge, ret = 0x20, JEQ, 0x35, 0x06  # BPF opcodes
     nr, arch_offset, arg0 = 0, 4, 16  # offsets in struct seccomp_data (arg0: its low half)
     code: list[tuple[int, int, int, int]] = [
         (load, 0, 0, arch_offset),
@@ -365,11 +455,12 @@ def syscall_filter(machine: str) -> bytes | None:
     if machine == "x86_64":
         code += [(jge, 0, 1, X32_SYSCALL_BIT), (ret, 0, 0, RET_KILL_PROCESS)]
     for name, number in numbers.items():
-        if name in FLAG_CHECKED:  # refused only when it makes a namespace
+        if name in ARG_CHECKED:
+            test, value = ARG_CHECKED[name]
             code += [
                 (jeq, 0, 4, number),
                 (load, 0, 0, arg0),
-                (jset, 0, 1, FLAG_CHECKED[name]),
+                (test, 0, 1, value),
                 (ret, 0, 0, RET_ERRNO | EPERM),
                 (ret, 0, 0, RET_ALLOW),
             ]
@@ -421,9 +512,11 @@ CLONE_NEWUTS = 0x04000000
 CLONE_NEWIPC = 0x08000000
 CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
-MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 2, 4, 8, 0x4000, 1 << 18
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_BIND = 1, 2, 4, 8, 0x1000
+MS_REC, MS_PRIVATE = 0x4000, 1 << 18
 SHM_BYTES = 16 * 1024 * 1024
 SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
+MAX_JOINS = 2  # cgroup.procs fds with a request: one for v2, memory and pids for v1
 SUPERVISE_GRACE = 10.0  # seconds past a run's wall clock after which S ends it by itself
 
 WARM_MODULES = (
@@ -464,12 +557,12 @@ def serve(sock_fd: int, flags: set[str]) -> NoReturn:
     server.send(b"ready")
     while True:
         try:
-            message, fds, _, _ = socket.recv_fds(server, 16, 3)
+            message, fds, _, _ = socket.recv_fds(server, 16, 3 + MAX_JOINS)
         except ConnectionError:
             break
         if not message:
             break
-        if len(fds) != 3:
+        if not 3 <= len(fds) <= 3 + MAX_JOINS:
             for fd in fds:
                 os.close(fd)
             continue
@@ -481,7 +574,7 @@ def serve(sock_fd: int, flags: set[str]) -> NoReturn:
     os._exit(0)
 
 
-def supervise(ctl_fd: int, out_fd: int, err_fd: int, *, flags: set[str]) -> NoReturn:
+def supervise(ctl_fd: int, out_fd: int, err_fd: int, *joins: int, flags: set[str]) -> NoReturn:
     """S: read the request, run it in namespaces of its own, report how it ended on ctl."""
     import socket
     import struct
@@ -493,13 +586,27 @@ def supervise(ctl_fd: int, out_fd: int, err_fd: int, *, flags: set[str]) -> NoRe
     namespaces = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS
     _check(_libc().unshare(namespaces), "unshare(namespaces)")
     status_read, status_write = os.pipe()
+    go_read, go_write = os.pipe() if joins else (-1, -1)
     pid = os.fork()
     if pid == 0:
         ctl.close()
         os.close(status_read)
-        _last_words(init, request, out_fd, err_fd, status_write, flags)
+        for fd in (go_write, *joins):
+            if fd >= 0:
+                os.close(fd)
+        _last_words(init, request, out_fd, err_fd, status_write, flags, go_read)
     for fd in (out_fd, err_fd, status_write):
         os.close(fd)
+    if joins:  # move P into the run's cgroup while it sets up its namespaces
+        os.close(go_read)
+        try:
+            for fd in joins:
+                os.write(fd, str(pid).encode())
+            os.write(go_write, b"1")
+        except OSError:  # the per-process limits and the syscall filter still hold
+            pass
+        for fd in (go_write, *joins):
+            os.close(fd)
     _wait_or_kill(pid, ctl, request["wall"] + SUPERVISE_GRACE)
     data = os.read(status_read, STATUS_BYTES)
     ctl.sendall(b"S" + data + b"\n" if data else b"N\n")
@@ -550,7 +657,12 @@ def _wait_or_kill(pid: int, ctl: Any, limit: float) -> None:
 
 
 def init(
-    request: dict[str, Any], out_fd: int, err_fd: int, status_fd: int, flags: set[str]
+    request: dict[str, Any],
+    out_fd: int,
+    err_fd: int,
+    status_fd: int,
+    flags: set[str],
+    go_fd: int,
 ) -> NoReturn:
     """P, pid 1 of the run's namespaces: set them up, run Q, report Q's raw wait status."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)  # pid 1 ignores what it has no handler for
@@ -560,6 +672,7 @@ def init(
     secure = MS_NOSUID | MS_NODEV
     _mount(b"tmpfs", b"/tmp", b"tmpfs", secure, b"mode=1777,size=%d" % request["tmp_bytes"])
     _mount(b"tmpfs", b"/dev/shm", b"tmpfs", secure, b"mode=1777,size=%d" % SHM_BYTES)
+    mask_proc()
     _loopback_up()
     if "nobody" in flags:
         become_nobody()
@@ -567,11 +680,16 @@ def init(
     else:  # bwrap made us root of its user namespace, which maps root to the user
         enter_own_user_namespace(0)
     drop_capabilities()
+    # A session and process group of its own: kill(0), killpg and setpriority(PRIO_PGRP, 0)
+    # would otherwise reach the server's group, and so every other run (and, as an ordinary
+    # user, the server itself). kill(-1) and pids stay within this run's pid namespace.
+    os.setsid()
     folder = "/tmp"
     os.chdir(folder)
     write_files(request, folder)
     # Undumpable, so the program can neither ptrace us nor open our fds through /proc/1/fd.
     _check(_libc().prctl(PR_SET_DUMPABLE, 0, 0, 0, 0), "prctl(PR_SET_DUMPABLE)")
+    wait_for_cgroup(go_fd)  # Q, and all Q starts, is in the run's cgroup from its first page
     program = os.fork()
     if program == 0:
         _check(_libc().prctl(PR_SET_DUMPABLE, 1, 0, 0, 0), "prctl(PR_SET_DUMPABLE)")
@@ -589,8 +707,20 @@ def init(
     os._exit(0)
 
 
+def mask_proc() -> None:
+    """Hide what /proc tells of the host (see PROC_MASKED): empty files, empty folders."""
+    for name in PROC_MASKED_FILES:
+        path = b"/proc/" + name.encode()
+        if os.path.exists(path):
+            _mount(b"/dev/null", path, b"", MS_BIND, b"")
+    for name in PROC_MASKED_DIRS:
+        path = b"/proc/" + name.encode()
+        if os.path.isdir(path):
+            _mount(b"tmpfs", path, b"tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV, b"size=4k")
+
+
 def _mount(source: bytes, target: bytes, kind: bytes, flags: int, data: bytes) -> None:
-    _check(_libc().mount(source, target, kind, flags, data or None), f"mount {target!r}")
+    _check(_libc().mount(source, target, kind or None, flags, data or None), f"mount {target!r}")
 
 
 def _loopback_up() -> None:

@@ -21,6 +21,7 @@ from typing import BinaryIO
 from quizzer.model import Run, Verdict
 from quizzer.sandbox import inside
 from quizzer.sandbox.bwrap import SandboxCommand
+from quizzer.sandbox.cgroup import RunGroup
 from quizzer.sandbox.interpreter import card_python
 from quizzer.sandbox.limits import Limits, verdict_from_status
 from quizzer.sandbox.output import collect_output, finished_run
@@ -35,9 +36,17 @@ def launcher_command() -> tuple[str, ...]:
     return (card_python(), "-I", "-S", "-c", Path(inside.__file__).read_text(encoding="utf-8"))
 
 
-def request_bytes(source: str, files: dict[str, str] | None, limits: Limits, wall: float) -> bytes:
-    """The request the launcher reads: the program, its extra files, the limits."""
-    request = {"source": source, "files": dict(files or {}), "limits": limits.rlimits(wall)}
+def request_bytes(
+    source: str, files: dict[str, str] | None, limits: Limits, wall: float, go: int = -1
+) -> bytes:
+    """The request the launcher reads: the program, its extra files, the limits, and the fd
+    on which it waits to be in the run's cgroup (-1: none)."""
+    request = {
+        "source": source,
+        "files": dict(files or {}),
+        "limits": limits.rlimits(wall),
+        "go": go,
+    }
     return marshal.dumps(request)
 
 
@@ -49,13 +58,16 @@ def run_fresh(
     files: dict[str, str] | None,
     bwrap: str | None,
     isolation: str,
+    group: RunGroup | None = None,
 ) -> Run:
-    """Run `source` in a new process (a new bwrap sandbox when `bwrap` is given)."""
+    """Run `source` in a new process (a new bwrap sandbox when `bwrap` is given), in the
+    run's cgroup `group` where there is one."""
     started = time.monotonic()
     # Under bwrap the program's folder is the sandbox's private /tmp; bare, a host temp dir.
     folder = nullcontext(None) if bwrap else tempfile.TemporaryDirectory(prefix="quizzer-run-")
     with _request_file() as request, folder as workdir:
-        request.write(request_bytes(source, files, limits, wall))
+        go_read, go_write = os.pipe() if group else (-1, -1)
+        request.write(request_bytes(source, files, limits, wall, go_read))
         request.seek(0)
         status_read, status_write = os.pipe()
         sandbox: SandboxCommand | None = None
@@ -74,14 +86,23 @@ def run_fresh(
                         stdin=request,
                         stdout=subprocess.PIPE,
                         stderr=subprocess.PIPE,
-                        pass_fds=(status_write, *(sandbox.fds if sandbox else ())),
+                        pass_fds=(
+                            status_write,
+                            *((go_read,) if group else ()),
+                            *(sandbox.fds if sandbox else ()),
+                        ),
                         start_new_session=True,
                     )
                 finally:
                     os.close(status_write)
+                    if group:
+                        os.close(go_read)
                     if sandbox:
                         sandbox.close()
                 init = sandbox.watch_init(STOP_GRACE) if sandbox else None
+                if group:
+                    launcher = sandbox.init_pid if sandbox else process.pid
+                    _move_into(group, launcher, go_write)
                 return _finish(
                     process, status_pipe.fileno(), started, wall, limits, isolation, init
                 )
@@ -90,6 +111,21 @@ def run_fresh(
                     os.close(sandbox.info_read)
                 if init is not None:
                     os.close(init)
+                if group:
+                    with suppress(OSError):  # closed once the launcher was let go
+                        os.close(go_write)
+
+
+def _move_into(group: RunGroup, launcher: int | None, go: int) -> None:
+    """Move the launcher into the run's cgroup while it starts, then let it go on."""
+    try:
+        if launcher is not None:
+            group.move(launcher)
+            os.write(go, b"1")
+    except OSError:  # the per-process limits and the syscall filter still hold
+        pass
+    finally:
+        os.close(go)
 
 
 def _request_file() -> BinaryIO:

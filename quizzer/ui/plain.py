@@ -142,7 +142,7 @@ class PlainPrompts:
             self._say("Type y or n (Enter: yes), or q.")
 
     def _say(self, text: str = "") -> None:
-        self._out.write(text + "\n")
+        self._out.write(visible(text) + "\n")
         self._out.flush()
 
     def _ask(self, prompt: str) -> str | None:

@@ -6,7 +6,7 @@ section called "Queues [advanced]" shows as written.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -14,6 +14,7 @@ from rich.cells import cell_len
 from rich.console import COLOR_SYSTEMS, Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.measure import Measurement
 from rich.panel import Panel
+from rich.segment import Segment
 from rich.style import Style
 from rich.syntax import Syntax
 from rich.table import Table
@@ -34,11 +35,25 @@ _console: Console | None = None
 _error_console: Console | None = None
 
 
+class VisibleConsole(Console):
+    """A rich Console that shows control characters in what it prints as escapes (`visible`).
+
+    Deck text, file names and program output all go through it, whichever renderable holds
+    them; rich's own styles and cursor moves (control segments) are kept as they are.
+    """
+
+    def _render_buffer(self, buffer: Iterable[Segment]) -> str:
+        return super()._render_buffer(
+            segment if segment.control else Segment(visible(segment.text), segment.style)
+            for segment in buffer
+        )
+
+
 def console() -> Console:
     """The console for results (stdout); rich honours NO_COLOR and pipes by itself."""
     global _console
     if _console is None:
-        _console = Console(highlight=False)
+        _console = VisibleConsole(highlight=False)
     return _console
 
 
@@ -46,7 +61,7 @@ def error_console() -> Console:
     """The console for progress and warnings (stderr), so stdout stays clean for pipes."""
     global _error_console
     if _error_console is None:
-        _error_console = Console(stderr=True, highlight=False)
+        _error_console = VisibleConsole(stderr=True, highlight=False)
     return _error_console
 
 
