@@ -50,6 +50,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "reset": ("manage", "reset", "Forget the scheduling of cards: they become new again."),
     "verify": ("verify", "verify", "Check that every card's program prints what the card says."),
     "run": ("run", "run", "Run a Python FILE in the sandbox, as card programs run."),
+    "import": ("import_", "import_", "Import cheat sheets or Anki decks as verified decks."),
     "export": ("export", "export", "Export decks for Anki: an .apkg package or a .tsv file."),
     "doctor": ("doctor", "doctor", "Show the sandbox in force and why, data dir and card Python."),
 }
