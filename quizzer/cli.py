@@ -20,12 +20,34 @@ from quizzer.errors import QuizzerError
 # tests/test_cli.py checks that it is each command's own short help.
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "study": ("study", "study", "Study the cards that are due, then new ones (spaced repetition)."),
-    "test": ("quiz", "test", "Take a scored test over one SECTION (a unique prefix will do)."),
+    "test": ("quiz", "test", "Take a scored test over the SECTIONs named, or over the whole deck."),
     "stats": ("study", "stats", "Show new, learning and review cards, what is due, and retention."),
     "add": ("add", "add", "Add a card to a deck of yours, checked before it is saved."),
+    "edit": (
+        "edit",
+        "edit",
+        "Edit a card in $EDITOR, checked as add checks it before it is saved.",
+    ),
     "sections": ("browse", "sections", "List the sections of the decks, with their card counts."),
     "list": ("browse", "list_cards", "List the cards (of one SECTION: a unique prefix will do)."),
-    "show": ("browse", "show", "Show one card in full: front, answer, program, output and note."),
+    "search": (
+        "browse",
+        "search",
+        "Find the cards whose front, back, program, note or tags contain TEXT.",
+    ),
+    "show": (
+        "browse",
+        "show",
+        "Show one card in full, with its state, schedule and review history.",
+    ),
+    "suspend": (
+        "manage",
+        "suspend",
+        "Keep cards out of study and test until they are unsuspended.",
+    ),
+    "unsuspend": ("manage", "unsuspend", "Let suspended cards back into study and test."),
+    "bury": ("manage", "bury", "Hide cards from study and test until the next study day (4 am)."),
+    "reset": ("manage", "reset", "Forget the scheduling of cards: they become new again."),
     "verify": ("verify", "verify", "Check that every card's program prints what the card says."),
     "run": ("run", "run", "Run a Python FILE in the sandbox, as card programs run."),
     "import": ("import_", "import_", "Import cheat sheets or Anki decks as verified decks."),
@@ -72,7 +94,8 @@ class LazyGroup(click.Group):
         self, ctx: click.Context, args: list[str]
     ) -> tuple[str | None, click.Command | None, list[str]]:
         name = args[0] if args else ""
-        if name and name not in COMMANDS and not name.startswith("-"):
+        # Shell completion parses resiliently: an unknown word there completes to nothing.
+        if name and name not in COMMANDS and not name.startswith("-") and not ctx.resilient_parsing:
             import difflib
 
             close = difflib.get_close_matches(name, COMMANDS, n=1)
@@ -179,7 +202,7 @@ def cli(ctx: click.Context, home: str | None, debug: bool) -> None:
     Answers are judged by running them: code you type is run in a sandbox
     and its output compared with the reference answer's.
 
-    Start with `quizzer study`, or `quizzer test SECTION` for a scored quiz.
+    Start with `quizzer study`, or `quizzer test [SECTION]...` for a scored quiz.
     """
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug

@@ -10,7 +10,7 @@ import contextlib
 import re
 import tomllib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,7 @@ NORMALIZERS = ("addresses", "task-names")
 _KINDS = {str(kind): kind for kind in Kind}  # by value: faster than Kind(value) per card
 _MATCHES = {str(match): match for match in Match}
 
-TOP_LEVEL_KEYS = {"deck", "section", "about", "card"}
+TOP_LEVEL_KEYS = {"deck", "section", "about", "card", "override"}
 CARD_KEYS = {
     "id",
     "front",
@@ -169,6 +169,7 @@ def load_decks(paths: Iterable[Path]) -> list[Deck]:
     problems: list[str] = []
     sections: dict[str, list[Section]] = {}
     roots: dict[str, Path] = {}
+    overrides: list[Section] = []
     for root in paths:
         files = deck_files(root)
         if problem := _size_problem(root, files):
@@ -176,15 +177,56 @@ def load_decks(paths: Iterable[Path]) -> list[Deck]:
             continue
         for file in files:
             section = _load_section(file, problems)
-            if section is not None:
+            if section is not None and section.override:
+                overrides.append(section)
+            elif section is not None:
                 sections.setdefault(section.deck, []).append(section)
                 roots.setdefault(section.deck, root)
+    for override in overrides:
+        found = sections.get(override.deck)
+        if found is None:
+            problems.append(
+                f"{override.path}:1: overrides cards of deck {override.deck!r},"
+                " which is not loaded here"
+            )
+        else:
+            sections[override.deck] = _overridden(found, override, problems)
     decks = [Deck(name, tuple(found), roots[name]) for name, found in sections.items()]
     for deck in decks:
         problems.extend(_deck_problems(deck))
     if problems:
         raise DeckError(problems)
     return decks
+
+
+def _overridden(sections: list[Section], override: Section, problems: list[str]) -> list[Section]:
+    """`sections` with each card of `override` in place of the card of its id (the user's edit
+    of a built-in card); a card that replaces none, or one replaced twice, is a problem."""
+    replacements = {card.id: card for card in override.cards}
+    found: set[str] = set()
+    result = []
+    for section in sections:
+        cards = []
+        for card in section.cards:
+            edited = replacements.get(card.id)
+            if edited is not None:
+                found.add(card.id)
+            if edited is not None and not card.overridden:
+                card = replace(edited, section=section.name, overridden=True)
+            elif edited is not None:
+                problems.append(
+                    f"{edited.path}:{edited.line}: card {card.id}: already overridden in"
+                    f" {card.path}"
+                )
+            cards.append(card)
+        result.append(replace(section, cards=tuple(cards)))
+    for card in override.cards:
+        if card.id not in found:
+            problems.append(
+                f"{card.path}:{card.line}: card {card.id}: overrides no card of deck"
+                f" {override.deck!r}"
+            )
+    return result
 
 
 def _size_problem(root: Path, files: list[Path]) -> str | None:
@@ -293,8 +335,9 @@ def _entry_for(source: _Source) -> dict[str, Any]:
     cards = [{"line": source.card_line(i), "table": t} for i, t in enumerate(data["card"])]
     return {
         "deck": data["deck"],
-        "section": data["section"],
+        "section": data.get("section", ""),
         "about": data.get("about", ""),
+        "override": data.get("override", False),
         "cards": cards,
     }
 
@@ -316,7 +359,7 @@ def _section_from_entry(file: Path, entry: dict[str, Any]) -> Section | None:
         )
     except (KeyError, TypeError, ValueError, AttributeError):
         return None
-    return Section(deck, name, about, cards, file)
+    return Section(deck, name, about, cards, file, override=entry.get("override") is True)
 
 
 def _parse(file: Path, raw: bytes, problems: list[str]) -> _Source | None:
@@ -361,7 +404,15 @@ def _section_from(source: _Source, problems: list[str]) -> Section | None:
     before = len(problems)
     for key in sorted(set(data) - TOP_LEVEL_KEYS):
         problems.append(f"{path}:{source.key_line(key)}: unknown key {key!r}")
-    for key in ("deck", "section"):
+    override = data.get("override", False)
+    if override is not True and override is not False:
+        problems.append(f"{path}:{source.key_line('override')}: 'override' must be true or false")
+    if override is True and "section" in data:
+        problems.append(
+            f"{path}:{source.key_line('section')}: an override file (override = true) has no"
+            " section: each card replaces the card of its id, in that card's section"
+        )
+    for key in ("deck",) if override is True else ("deck", "section"):
         value = data.get(key)
         if not isinstance(value, str) or not value.strip():
             problems.append(f"{path}:{source.key_line(key)}: {key!r} must be a non-empty string")
@@ -387,10 +438,17 @@ def _section_from(source: _Source, problems: list[str]) -> Section | None:
             where = line if field_name is None else source.key_line(field_name, after=line)
             problems.append(f"{path}:{where}: card {table.get('id', index + 1)!s}: {message}")
         if not found:
-            cards.append(card_from_table(table, data["deck"], data["section"], path, line))
+            cards.append(card_from_table(table, data["deck"], data.get("section", ""), path, line))
     if len(problems) > before:
         return None
-    return Section(data["deck"], data["section"], data.get("about", ""), tuple(cards), path)
+    return Section(
+        data["deck"],
+        data.get("section", ""),
+        data.get("about", ""),
+        tuple(cards),
+        path,
+        override=override is True,
+    )
 
 
 def _card_table_problems(table: dict[str, Any]) -> list[tuple[str | None, str]]:
@@ -615,3 +673,25 @@ def cards_in_section(decks: Iterable[Deck], query: str | None) -> list[Card]:
         return cards
     name = match_section((card.section for card in cards), query)
     return [card for card in cards if card.section == name]
+
+
+def cards_in_sections(decks: Iterable[Deck], queries: Sequence[str]) -> list[Card]:
+    """The cards of every section `queries` name (all cards when there is none), in deck order."""
+    cards = [card for deck in decks for card in deck.cards]
+    if not queries:
+        return cards
+    names = {match_section((card.section for card in cards), query) for query in queries}
+    return [card for card in cards if card.section in names]
+
+
+def filter_tags(cards: Iterable[Card], tags: Sequence[str], skip_tags: Sequence[str]) -> list[Card]:
+    """The cards that have any of `tags` (every card when none is given) and none of
+    `skip_tags`; tags compare case-insensitively."""
+    wanted = {tag.casefold() for tag in tags}
+    unwanted = {tag.casefold() for tag in skip_tags}
+    found = []
+    for card in cards:
+        has = {tag.casefold() for tag in card.tags}
+        if (not wanted or has & wanted) and not has & unwanted:
+            found.append(card)
+    return found

@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 
 from quizzer import __version__, paths
 
-CACHE_FORMAT = "json-4"  # change it whenever the shape of an entry changes
+CACHE_FORMAT = "json-5"  # change it whenever the shape of an entry changes
 _DIGEST_KEY = "quizzer-cache-digest"
 
 

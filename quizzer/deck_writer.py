@@ -32,7 +32,7 @@ from quizzer.errors import QuizzerError
 from quizzer.model import Card, Deck, Kind, Match, Section
 
 OWN_DECK_NAME = "mine"
-LOCK_NAME = ".quizzer.lock"
+OVERRIDES_DIR = "overrides"  # under the user's decks: their edits of built-in cards
 LOCK_TIMEOUT = 30.0  # seconds to wait for another `quizzer add` before giving up
 NEW_FILE_MODE = 0o644
 # The order fields are written in, as in the built-in deck.
@@ -171,7 +171,7 @@ def merged_target(target: DeckTarget, merged_roots: Sequence[Path]) -> DeckTarge
     return replace(target, other_files=tuple(others), merged_sections=tuple(sections))
 
 
-def _in_builtin(path: Path) -> bool:
+def in_builtin(path: Path) -> bool:
     """Whether `path` is the built-in deck or inside it, also through a symlink."""
     builtin = paths.builtin_deck_dir().resolve()
     resolved = path.resolve()
@@ -181,7 +181,7 @@ def _in_builtin(path: Path) -> bool:
 def refuse_builtin(path: Path) -> None:
     """Raise when `path` is the built-in deck or inside it, also through a symlink: it is never
     written."""
-    if _in_builtin(path):
+    if in_builtin(path):
         resolved = path.resolve()
         through = "" if path.absolute() == resolved else f" (a link to {resolved})"
         raise QuizzerError(
@@ -254,14 +254,24 @@ def _read_by_default(path: Path, roots: Sequence[Path]) -> bool:
     return any(resolved == home or home in resolved.parents for home in homes)
 
 
+def lock_path(folder: Path) -> Path:
+    """The lock file of the deck in `folder`: in quizzer's own locks folder, named after the
+    deck folder's real path, so deck folders hold nothing but the user's files."""
+    import hashlib
+
+    digest = hashlib.sha256(os.fsencode(folder.resolve())).hexdigest()[:24]
+    return paths.data_home() / "locks" / f"{digest}.lock"
+
+
 @contextlib.contextmanager
 def deck_lock(folder: Path, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
     """Hold an exclusive lock on the deck in `folder` (its lock file); wait up to `timeout`."""
-    lock_path = folder / LOCK_NAME
+    lock = lock_path(folder)
     try:
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, NEW_FILE_MODE)
+        lock.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, NEW_FILE_MODE)
     except OSError as error:
-        raise _write_error(folder, error) from None
+        raise _write_error(lock.parent, error) from None
     try:
         deadline = time.monotonic() + timeout
         while True:
@@ -272,7 +282,7 @@ def deck_lock(folder: Path, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
                 if time.monotonic() > deadline:
                     raise QuizzerError(
                         f"{folder}: the deck is locked by another quizzer (waited {timeout:g}s;"
-                        f" if none is running, remove {lock_path})"
+                        f" if none is running, remove {lock})"
                     ) from None
                 time.sleep(0.02)
         yield
@@ -339,7 +349,7 @@ def check_addition(target: DeckTarget, section: str,
     if not section.strip():
         raise QuizzerError("the section name is empty")
     table = {key: _normalized(value) for key, value in table.items()}
-    _refuse_meaningless(table)
+    refuse_meaningless(table)
     taken = target.merged_cards()
     if "id" in table:
         first = taken.get(table["id"])
@@ -386,7 +396,7 @@ def refuse_empty_fields(table: Mapping[str, Any]) -> None:
         raise QuizzerError("a --tag is empty: give each tag a name, or leave it out")
 
 
-def _refuse_meaningless(table: Mapping[str, Any]) -> None:
+def refuse_meaningless(table: Mapping[str, Any]) -> None:
     """Raise for a field that is given but says nothing: blank, or with nothing to act on."""
     refuse_empty_fields(table)
     recall = table.get("kind", str(Kind.RECALL)) == Kind.RECALL
@@ -407,7 +417,7 @@ def _refuse_section_elsewhere(target: DeckTarget, section: str) -> None:
     other = next((s for s in target.merged_sections if s.name.casefold() == wanted), None)
     if other is None:
         return
-    read_only = other.path is None or _in_builtin(other.path)
+    read_only = other.path is None or in_builtin(other.path)
     where = "" if read_only else f"add to it with --deck {other.path}, or "
     raise QuizzerError(
         f"deck {target.name!r} already has section {other.name!r} in {other.path}, outside "
@@ -532,3 +542,139 @@ def _fsync_folder(folder: Path) -> None:
 def _write_error(folder: Path, error: OSError) -> QuizzerError:
     reason = error.strerror or errno.errorcode.get(error.errno or 0, str(error))
     return QuizzerError(f"{folder}: cannot write to this folder: {reason}")
+
+
+# -- editing a card in place, or overriding a built-in one ------------------------------------
+
+
+def card_text(card: Card) -> str:
+    """The card's ``[[card]]`` table as its file holds it, comments and layout kept: from its
+    header to the next card's (or the end of the file), less the blank lines at its end."""
+    assert card.path is not None and card.line is not None
+    text = _read_text(card.path)
+    start, end = _card_span(text, card.line)
+    return text[start:end]
+
+
+def parse_card_text(text: str) -> dict[str, Any]:
+    """The one card table `text` holds (as `card_text` gives it, edited); raises QuizzerError
+    when it is not TOML or not exactly one ``[[card]]`` table."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise QuizzerError(f"the card is not valid TOML: {error}") from None
+    cards = data.pop("card", None)
+    if data or not isinstance(cards, list) or len(cards) != 1 or not isinstance(cards[0], dict):
+        raise QuizzerError("the text must hold one [[card]] table and nothing else")
+    table: dict[str, Any] = cards[0]
+    return table
+
+
+def replace_card(card: Card, text: str, before: str, merged_roots: Sequence[Path]) -> Path:
+    """Put `text` (one ``[[card]]`` table) in place of `card` in its file, the rest of the file
+    kept byte for byte; atomic, under the deck's lock, and only when every deck of
+    `merged_roots` still loads with it. `before` is the card's text as the edit started: a file
+    changed meanwhile is refused, not overwritten. Returns the file written."""
+    assert card.path is not None and card.line is not None
+    file = card.path
+    refuse_builtin(file)
+    with deck_lock(file.parent):
+        old = _read_text(file)
+        start, end = _card_span(old, card.line)
+        if old[start:end] != before:
+            raise QuizzerError(f"{file}: the card changed in its file while you edited it")
+        new = old[:start] + _block(text, old) + old[end:]
+        _check_replaced(old, new, _card_index(old, card.line), parse_card_text(text))
+        _write_deck_file(file, new, merged_roots)
+    return file
+
+
+def write_override(card: Card, text: str, merged_roots: Sequence[Path]) -> Path:
+    """Save `text` as the user's override of the built-in `card` (same deck and id), which the
+    merged deck uses in its place: appended to the deck's file in the user's overrides folder."""
+    folder = paths.user_decks_dir() / OVERRIDES_DIR
+    _make_folder(folder)
+    file = folder / f"{slugify(card.deck, fallback='deck')}.toml"
+    with deck_lock(folder):
+        if file.exists():
+            old = _read_text(file)
+            body = old if old.endswith("\n") or not old else old + "\n"
+            new = body + ("\n" if body and not body.endswith("\n\n") else "") + _block(text, old)
+            new += "\n"
+        else:
+            import tomlkit
+
+            header = tomlkit.document()
+            header.add(tomlkit.comment("Your edits of built-in cards (quizzer edit): each card"))
+            header.add(tomlkit.comment("here is used in place of the built-in card with its id."))
+            header["deck"] = card.deck
+            header["override"] = True
+            new = tomlkit.dumps(header) + "\n" + _block(text, "") + "\n"
+        _write_deck_file(file, new, merged_roots)
+    return file
+
+
+def _block(text: str, file_text: str) -> str:
+    """An edited card's text as it goes into a file: the file's line ends, no blank lines
+    around it (those of the file stay)."""
+    newline = "\r\n" if "\r\n" in file_text else "\n"
+    return normalize_newlines(text).strip("\n").replace("\n", newline)
+
+
+_HEADER = re.compile(r"^[ \t]*\[\[[ \t]*card[ \t]*\]\]", re.MULTILINE)
+
+
+def _card_span(text: str, line: int) -> tuple[int, int]:
+    """Where the card whose header is on `line` (1-based) starts and ends in `text`."""
+    starts = [0, *(i + 1 for i, char in enumerate(text) if char == "\n")]
+    if line > len(starts) or not _HEADER.match(text, starts[line - 1]):
+        raise QuizzerError(f"no [[card]] at line {line} any more: the file changed; try again")
+    start = starts[line - 1]
+    following = _HEADER.search(text, start + 1)
+    end = following.start() if following else len(text)
+    while end > start and text[end - 1] in "\r\n \t":  # leave the blank lines between cards
+        end -= 1
+    return start, end
+
+
+def _card_index(text: str, line: int) -> int:
+    """Which card of the file (from 0) has its header on `line`."""
+    before = "\n".join(text.split("\n")[: line - 1])
+    return len(_HEADER.findall(before))
+
+
+def _check_replaced(old: str, new: str, index: int, table: dict[str, Any]) -> None:
+    """Refuse `new` unless it is `old` with card `index` (and nothing else) now `table`."""
+    try:
+        before, after = tomllib.loads(old), tomllib.loads(new)
+    except tomllib.TOMLDecodeError as error:
+        raise QuizzerError(f"the edited card does not fit in its file: {error}") from None
+    expected = before.get("card", [])
+    if not 0 <= index < len(expected):
+        raise QuizzerError("the card is no longer where it was in its file; try again")
+    expected[index] = table
+    if after != {**before, "card": expected}:
+        raise QuizzerError("the edited card would change more of its file than the card")
+
+
+def _write_deck_file(file: Path, text: str, merged_roots: Sequence[Path]) -> None:
+    """Replace `file` with `text` atomically, once every deck of `merged_roots` loads with it."""
+    from quizzer import atomic
+
+    real = file.resolve()  # a symlinked deck file stays a symlink: its target is replaced
+    refuse_builtin(real)
+    mode = real.stat().st_mode & 0o7777 if real.exists() else NEW_FILE_MODE
+    try:
+        with atomic.replacing(real, mode=mode, durable=True) as temp:
+            temp.write_bytes(text.encode("utf-8"))
+            files: list[Path] = []
+            for root in merged_roots:
+                files += [temp if f.resolve() == real else f for f in deck_files(root)]
+            if temp not in files:
+                files.append(temp)
+            try:
+                load_decks(dict.fromkeys(files))
+            except DeckError as error:
+                raise DeckError([p.replace(str(temp), str(file)) for p in error.problems]) from None
+    except OSError as error:
+        raise _write_error(real.parent, error) from None

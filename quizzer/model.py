@@ -68,6 +68,8 @@ class Card:
     sheet_output: str | None = None  # or what it really prints
     path: Path | None = field(default=None, compare=False)
     line: int | None = field(default=None, compare=False)
+    # The user's edited copy of a built-in card, used in its place (see `quizzer edit`).
+    overridden: bool = field(default=False, compare=False)
 
     @property
     def key(self) -> tuple[str, str]:
@@ -125,6 +127,8 @@ class Section:
     about: str
     cards: tuple[Card, ...]
     path: Path | None = None
+    # A file of the user's edits of built-in cards: its cards replace those of their ids.
+    override: bool = False
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,10 @@
-"""The small protocol between the study and test engines and a user interface.
+"""The small protocols between the engines and a user interface.
 
-The engines (quizzer.study, quizzer.quiz) define it here, call its methods and never print or
-read anything themselves; `quizzer.ui.terminal` (rich + questionary) and `quizzer.ui.plain` (line
-by line, for pipes and scripts) implement it. This module imports no UI library.
+The engines (quizzer.study, quizzer.quiz) define `Prompts` here, call its methods and never
+print or read anything themselves; `quizzer.ui.terminal` (rich + questionary) and
+`quizzer.ui.plain` (line by line, for pipes and scripts) implement it. `AuthoringPrompts` is the
+same for the dialogues of `add` and `edit` (quizzer.authoring), implemented by
+`quizzer.ui.add_prompts`. This module imports no UI library.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import Protocol
 
-from quizzer.model import Card, Grade
+from quizzer.model import Card, Grade, Kind, Run
 from quizzer.model import Judgement as Judgement  # the engines' verdict, shown by a UI
 
 
@@ -90,3 +92,43 @@ class Prompts(Protocol):
 
     def confirm_right(self) -> bool | Command:
         """Ask whether a self-graded answer was right; Enter alone means yes."""
+
+
+class AuthoringPrompts(Protocol):
+    """What the authoring engine (quizzer.authoring: the dialogues of `add` and `edit`) needs
+    from a user interface. Ctrl-C raises KeyboardInterrupt and Ctrl-D EOFError, from any of them.
+    """
+
+    def choose_section(self, names: list[str]) -> str:
+        """One of the deck's sections `names`, or the name of a new one."""
+
+    def choose_kind(self) -> Kind:
+        """The kind of the new card."""
+
+    def ask_line(self, message: str, default: str = "") -> str:
+        """One line of text that is not blank, stripped."""
+
+    def ask_text(self, message: str, default: str = "", *, required: bool = False) -> str:
+        """Text of any number of lines, as typed; not blank when `required`."""
+
+    def ask_tags(self) -> list[str]:
+        """The card's tags (none is fine)."""
+
+    def confirm(self, message: str, *, default: bool) -> bool:
+        """A yes or no question."""
+
+    def edit_code(self, message: str, code: str, kind: Kind) -> str:
+        """The card's program, as the user writes or fixes it from `code`."""
+
+    def edit_text(self, text: str, note: str) -> str:
+        """`text` (a card's TOML table) as the user leaves it in their editor, where `note`
+        (lines that say what is edited) is shown above it, then taken out again."""
+
+    def show_run(self, run: Run) -> None:
+        """What the card's program did: its output, or how it failed."""
+
+    def tell(self, message: str) -> None:
+        """A line for the user that is not a question."""
+
+    def confirm_card(self, card: Card) -> bool:
+        """Show the card as it will be saved; whether to save it."""

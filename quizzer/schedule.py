@@ -58,6 +58,13 @@ class Scheduler:
         for a grade is the one applied (fuzzing is random)."""
         return {grade: self.review(state, grade, now) for grade in Grade}
 
+    def retrievability(self, state: CardState | None, now: datetime) -> float | None:
+        """The chance, as fsrs models it, of recalling the card at `now` (None: a new card)."""
+        if state is None or state.stability is None:
+            return None
+        _check_utc(now)
+        return float(self._fsrs.get_card_retrievability(_to_fsrs(state, now), now))
+
 
 def utc_now() -> datetime:
     """The real clock, in UTC: the default clock of the engines."""

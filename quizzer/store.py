@@ -13,7 +13,8 @@ import sqlite3
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +60,19 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         "CREATE INDEX review_time ON review (reviewed_at)",
         "CREATE INDEX card_state_introduced ON card_state (deck, introduced)",
     ),
+    3: (
+        # A card held out of study and test: suspended until unsuspended, or buried until a time.
+        # Apart from card_state: a new card (no state yet) can be held too.
+        """CREATE TABLE card_hold (
+            deck TEXT NOT NULL,
+            card_id TEXT NOT NULL,
+            suspended INTEGER NOT NULL DEFAULT 0,
+            buried_until REAL,             -- unix seconds, UTC; NULL: not buried
+            PRIMARY KEY (deck, card_id)
+        ) WITHOUT ROWID""",
+        # When the card was reset after this review (NULL: it counts towards its schedule).
+        "ALTER TABLE review ADD COLUMN reset_at REAL",
+    ),
 }
 SCHEMA_VERSION = max(MIGRATIONS)
 _KEYS_PER_QUERY = 500  # bound parameters per query: well under SQLite's oldest limit (999)
@@ -84,6 +98,37 @@ class Record:
         return cls(
             CardState.from_dict(data), datetime.fromisoformat(data["introduced"]), int(data["reps"])
         )
+
+
+class Hold(StrEnum):
+    """Why a card is kept out of study and test."""
+
+    SUSPENDED = "suspended"  # until unsuspended
+    BURIED = "buried"  # until the time it was buried to
+
+
+@dataclass(frozen=True)
+class LoggedReview:
+    """One row of a card's review log, for `quizzer show`."""
+
+    reviewed_at: datetime
+    grade: Grade
+    interval: timedelta | None  # from the review to the due time it gave (None: not known)
+    duration_ms: int | None
+    source: str  # "study" or "test"
+    reset_at: datetime | None  # when the card was reset after this review, if it was
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "date": self.reviewed_at.isoformat(),
+            "grade": self.grade.label,
+            "interval_days": (
+                round(self.interval.total_seconds() / 86400, 4) if self.interval else None
+            ),
+            "seconds": self.duration_ms / 1000 if self.duration_ms is not None else None,
+            "source": self.source,
+            "before_reset": self.reset_at is not None,
+        }
 
 
 @dataclass(frozen=True)
@@ -164,6 +209,48 @@ class Store:
         ).fetchone()
         return _record_from_row(row) if row else None
 
+    def holds(self, decks: Collection[str], now: datetime) -> dict[Key, Hold]:
+        """The cards of `decks` kept out of study and test at `now`, and why."""
+        if not decks:
+            return {}
+        rows = self._db.execute(
+            f"SELECT deck, card_id, suspended FROM card_hold"
+            f" WHERE (suspended OR buried_until > ?) AND deck IN ({','.join('?' * len(decks))})",
+            (now.timestamp(), *decks),
+        )
+        return {(row[0], row[1]): Hold.SUSPENDED if row[2] else Hold.BURIED for row in rows}
+
+    def reviews(self, key: Key) -> list[LoggedReview]:
+        """The review log of card `key`, oldest first, reviews from before a reset included."""
+        rows = self._db.execute(
+            "SELECT reviewed_at, grade, duration_ms, source, reset_at, previous FROM review"
+            " WHERE deck = ? AND card_id = ? ORDER BY id",
+            key,
+        ).fetchall()
+        current = self.record(key)
+        found = []
+        for index, (reviewed_at, grade, duration_ms, source, reset_at, _) in enumerate(rows):
+            # The due time a review gave is the state the next review started from, or, for
+            # the last review since a reset, the card's state now.
+            later = rows[index + 1][5] if index + 1 < len(rows) else None
+            due: datetime | None = None
+            if later is not None:
+                due = Record.from_dict(json.loads(later)).state.due
+            elif index + 1 == len(rows) and reset_at is None and current is not None:
+                due = current.state.due
+            when = _from_timestamp(reviewed_at)
+            found.append(
+                LoggedReview(
+                    reviewed_at=when,
+                    grade=Grade(grade),
+                    interval=due - when if due is not None else None,
+                    duration_ms=duration_ms,
+                    source=source,
+                    reset_at=_from_timestamp(reset_at) if reset_at is not None else None,
+                )
+            )
+        return found
+
     def introduced_since(
         self, decks: Collection[str], since: datetime, until: datetime | None = None
     ) -> int:
@@ -232,6 +319,86 @@ class Store:
                 (name, value),
             )
 
+    def set_suspended(self, keys: Collection[Key], suspended: bool) -> int:
+        """Suspend (or unsuspend) the cards `keys`; returns how many changed."""
+        changed = 0
+        with self._transaction():
+            for key in keys:
+                if suspended:
+                    cursor = self._db.execute(
+                        "INSERT INTO card_hold (deck, card_id, suspended) VALUES (?, ?, 1)"
+                        " ON CONFLICT (deck, card_id) DO UPDATE SET suspended = 1"
+                        " WHERE NOT suspended",
+                        key,
+                    )
+                else:
+                    cursor = self._db.execute(
+                        "UPDATE card_hold SET suspended = 0"
+                        " WHERE deck = ? AND card_id = ? AND suspended",
+                        key,
+                    )
+                changed += cursor.rowcount
+            self._forget_empty_holds()
+        return changed
+
+    def bury(self, keys: Collection[Key], until: datetime) -> None:
+        """Keep the cards `keys` out of study and test until `until`."""
+        with self._transaction():
+            for key in keys:
+                self._db.execute(
+                    "INSERT INTO card_hold (deck, card_id, buried_until) VALUES (?, ?, ?)"
+                    " ON CONFLICT (deck, card_id)"
+                    " DO UPDATE SET buried_until = excluded.buried_until",
+                    (*key, until.timestamp()),
+                )
+
+    def reset(self, keys: Collection[Key], now: datetime) -> int:
+        """Make the cards `keys` new again; returns how many had a schedule to forget.
+
+        Their review rows stay, marked with the time of the reset, so no review is lost.
+        """
+        changed = 0
+        with self._transaction():
+            for key in keys:
+                cursor = self._db.execute(
+                    "DELETE FROM card_state WHERE deck = ? AND card_id = ?", key
+                )
+                changed += cursor.rowcount
+                self._db.execute(
+                    "UPDATE review SET reset_at = ? WHERE deck = ? AND card_id = ?"
+                    " AND reset_at IS NULL",
+                    (now.timestamp(), *key),
+                )
+        return changed
+
+    def rename_card(self, old: Key, new: Key) -> None:
+        """Move the state, holds and review log of card `old` to `new` (a renamed card).
+
+        Refused when `new` has rows of its own: two histories are never merged.
+        """
+        with self._transaction():
+            if self.has_history(new):
+                raise QuizzerError(
+                    f"card {new[0]}/{new[1]} already has a review history; choose another id"
+                )
+            for table in ("card_state", "card_hold", "review"):
+                self._db.execute(
+                    f"UPDATE {table} SET deck = ?, card_id = ? WHERE deck = ? AND card_id = ?",
+                    (*new, *old),
+                )
+
+    def has_history(self, key: Key) -> bool:
+        """Whether card `key` has any row: a state, a hold or a review."""
+        return any(
+            self._db.execute(
+                f"SELECT 1 FROM {table} WHERE deck = ? AND card_id = ?", key
+            ).fetchone()
+            for table in ("card_state", "card_hold", "review")
+        )
+
+    def _forget_empty_holds(self) -> None:
+        self._db.execute("DELETE FROM card_hold WHERE NOT suspended AND buried_until IS NULL")
+
     def record_review(
         self,
         key: Key,
@@ -290,11 +457,13 @@ class Store:
         """
         with self._transaction():
             row = self._db.execute(
-                "SELECT deck, card_id, previous FROM review WHERE id = ?", (review_id,)
+                "SELECT deck, card_id, previous, reset_at FROM review WHERE id = ?", (review_id,)
             ).fetchone()
             if row is None:
                 raise QuizzerError(f"no review {review_id} to undo")
             key, previous = (row[0], row[1]), row[2]
+            if row[3] is not None:
+                raise StaleRecord(f"card {key[0]}/{key[1]} was reset since; not undone")
             later = self._db.execute(
                 "SELECT COUNT(*) FROM review WHERE deck = ? AND card_id = ? AND id > ?",
                 (*key, review_id),

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from quizzer.model import Card, Grade
+from quizzer.model import Card, Grade, Kind, Run
 from quizzer.prompts import Command, GradeOption, Judgement, Position
 
 ENTER = ""
@@ -95,3 +95,60 @@ class FakeUI:
             return True
         assert isinstance(response, bool | Command), response
         return response
+
+
+@dataclass
+class FakeAuthoring:
+    """A scripted stand-in for quizzer.prompts.AuthoringPrompts: each question takes the next
+    answer of `answers` (in the order asked); each editor session applies the next function of
+    `edits` to the text it is given. What was told and edited is recorded."""
+
+    answers: list[object] = field(default_factory=list)
+    edits: list[object] = field(default_factory=list)
+    told: list[str] = field(default_factory=list)
+    asked: list[str] = field(default_factory=list)
+    edited_from: list[str] = field(default_factory=list)  # the text each editor session opened
+    runs: list[object] = field(default_factory=list)
+
+    def _next(self, question: str) -> object:
+        self.asked.append(question)
+        assert self.answers, f"nothing scripted for {question!r}"
+        return self.answers.pop(0)
+
+    def choose_section(self, names: list[str]) -> str:
+        return str(self._next("section"))
+
+    def choose_kind(self) -> Kind:
+        return Kind(str(self._next("kind")))
+
+    def ask_line(self, message: str, default: str = "") -> str:
+        return str(self._next(message))
+
+    def ask_text(self, message: str, default: str = "", *, required: bool = False) -> str:
+        answer = self._next(message)
+        return default if answer == ENTER else str(answer)
+
+    def ask_tags(self) -> list[str]:
+        return list(self._next("tags"))  # type: ignore[call-overload]
+
+    def confirm(self, message: str, *, default: bool) -> bool:
+        answer = self._next(message)
+        return default if answer == ENTER else bool(answer)
+
+    def edit_code(self, message: str, code: str, kind: Kind) -> str:
+        return self.edit_text(code, message)
+
+    def edit_text(self, text: str, note: str) -> str:
+        self.edited_from.append(text)
+        assert self.edits, "no editor session scripted"
+        change = self.edits.pop(0)
+        return change(text) if callable(change) else str(change)
+
+    def show_run(self, run: Run) -> None:
+        self.runs.append(run)
+
+    def tell(self, message: str) -> None:
+        self.told.append(message)
+
+    def confirm_card(self, card: Card) -> bool:
+        return bool(self._next("save"))

@@ -69,11 +69,9 @@ def deck(tmp_path: Path) -> Path:
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
-    """Every file under `folder` (but the lock file) with its bytes."""
+    """Every file under `folder` with its bytes (a lock file would be one: none is made)."""
     return {
-        str(p.relative_to(folder)): p.read_bytes()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file() and p.name != deck_writer.LOCK_NAME
+        str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
     }
 
 
@@ -587,7 +585,7 @@ def test_a_deck_file_that_does_not_parse_is_left_alone(runner: CliRunner, deck: 
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"Error: {broken}:3: invalid TOML")
     assert snapshot(deck) == before
-    assert not (deck / deck_writer.LOCK_NAME).exists()
+    assert not deck_writer.lock_path(deck).exists()
 
 
 @contextlib.contextmanager
@@ -680,7 +678,7 @@ def test_the_builtin_deck_is_never_written(
     assert "the built-in deck is read-only" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert _tree_digest(builtin_deck) == before
-    assert not (builtin_deck / deck_writer.LOCK_NAME).exists()
+    assert not deck_writer.lock_path(builtin_deck).exists()
 
 
 def test_missing_fields_without_a_terminal_name_the_options(runner: CliRunner, home: Path) -> None:
@@ -751,7 +749,9 @@ def test_concurrent_adds_all_land(deck: Path, same_front: bool) -> None:
     )
     assert sorted(card.id for card in crowd.cards) == sorted(expected)
     assert (deck / "basics.toml").read_bytes() == before
-    assert sorted(p.name for p in deck.iterdir()) == [".quizzer.lock", "basics.toml", "crowd.toml"]
+    # Only the deck files: the lock lives in quizzer's own folder, not among the user's files.
+    assert sorted(p.name for p in deck.iterdir()) == ["basics.toml", "crowd.toml"]
+    assert deck_writer.lock_path(deck).parent == paths.data_home() / "locks"
 
 
 # The deck writer's engine, directly.
@@ -1064,7 +1064,7 @@ def test_a_link_into_the_builtin_deck_is_never_written_through(
     assert "the built-in deck is read-only" in result.stderr
     assert f"(a link to {linked})" in result.stderr
     assert _tree_digest(builtin_copy) == before
-    assert not (builtin_copy / deck_writer.LOCK_NAME).exists()
+    assert not deck_writer.lock_path(builtin_copy).exists()
 
 
 def test_a_special_file_as_deck_is_one_line(runner: CliRunner, tmp_path: Path) -> None:

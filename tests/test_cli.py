@@ -257,7 +257,7 @@ def test_verify_one_section_by_prefix(runner: CliRunner, deck: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["test"], "Error: Missing argument 'SECTION'. (see 'quizzer test --help')"),
+        (["show"], "Error: Missing argument 'CARD_ID'. (see 'quizzer show --help')"),
         (["list", "--bogus"], "Error: No such option '--bogus'. (see 'quizzer list --help')"),
         (["stduy"], "Error: No such command 'stduy'. Did you mean 'study'?"),
         (["xyzzy"], "Error: No such command 'xyzzy'."),

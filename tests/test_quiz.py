@@ -402,7 +402,7 @@ def test_shuffle_changes_the_order_but_asks_every_card_once(
         (["nope"], "no section 'nope'; sections are: Queues; Tasks"),
         (["Queues", "--count", "0"], "Invalid value for '--count'"),
         (["Queues", "--count", "two"], "'two' is not a valid integer"),
-        ([], "Missing argument 'SECTION'"),
+        (["Queues", "nope"], "no section 'nope'; sections are: Queues; Tasks"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(

@@ -373,6 +373,66 @@ def test_a_session_killed_mid_review_leaves_the_database_sound(tmp_path: Path) -
         review(store, ("asyncio", "after-kill"), Grade.GOOD, NOON)
 
 
+def test_suspend_and_unsuspend_hold_a_card_until_undone(store: Store) -> None:
+    other = ("asyncio", "gather")
+    assert store.set_suspended([KEY], True) == 1
+    assert store.set_suspended([KEY], True) == 0  # already suspended: nothing changes
+    assert store.holds({"asyncio"}, NOON) == {KEY: store_module.Hold.SUSPENDED}
+    assert store.holds({"asyncio"}, NOON + timedelta(days=400)) == {
+        KEY: store_module.Hold.SUSPENDED
+    }
+    assert store.set_suspended([KEY, other], False) == 1
+    assert store.holds({"asyncio"}, NOON) == {}
+
+
+def test_a_buried_card_is_held_until_the_time_given(store: Store) -> None:
+    store.bury([KEY], NOON + timedelta(hours=6))
+    assert store.holds({"asyncio"}, NOON) == {KEY: store_module.Hold.BURIED}
+    assert store.holds({"asyncio"}, NOON + timedelta(hours=6)) == {}
+    assert store.holds({"other-deck"}, NOON) == {}
+
+
+def test_reset_makes_a_card_new_and_keeps_its_reviews_marked(store: Store) -> None:
+    review(store, KEY, Grade.GOOD, NOON)
+    last = review(store, KEY, Grade.GOOD, NOON + timedelta(days=1))
+    assert store.reset([KEY], NOON + timedelta(days=2)) == 1
+    assert store.record(KEY) is None
+    log = store.reviews(KEY)
+    assert [r.grade for r in log] == [Grade.GOOD, Grade.GOOD]
+    assert all(r.reset_at == NOON + timedelta(days=2) for r in log)
+    assert log[0].interval is not None and log[1].interval is None
+    with pytest.raises(StaleRecord):  # a review from before the reset is not undone
+        store.undo(last)
+    review(store, KEY, Grade.AGAIN, NOON + timedelta(days=3))
+    log = store.reviews(KEY)
+    assert [r.reset_at is None for r in log] == [False, False, True]
+    assert log[2].interval is not None and log[2].interval < timedelta(hours=1)
+
+
+def test_the_review_log_gives_each_review_its_interval(store: Store) -> None:
+    review(store, KEY, Grade.GOOD, NOON)
+    review(store, KEY, Grade.GOOD, NOON + timedelta(days=1))
+    log = store.reviews(KEY)
+    record = store.record(KEY)
+    assert record is not None
+    assert log[1].interval == record.state.due - (NOON + timedelta(days=1))
+    assert log[0].to_dict()["grade"] == "Good" and log[0].to_dict()["before_reset"] is False
+
+
+def test_a_renamed_card_takes_its_history_and_holds_with_it(store: Store) -> None:
+    new = ("asyncio", "create-task-2")
+    review(store, KEY, Grade.GOOD, NOON)
+    store.set_suspended([KEY], True)
+    store.rename_card(KEY, new)
+    assert store.record(KEY) is None and not store.has_history(KEY)
+    assert store.record(new) is not None and len(store.reviews(new)) == 1
+    assert store.holds({"asyncio"}, NOON) == {new: store_module.Hold.SUSPENDED}
+    review(store, KEY, Grade.GOOD, NOON)
+    with pytest.raises(QuizzerError, match="already has a review history"):
+        store.rename_card(new, KEY)
+    assert len(store.reviews(new)) == 1  # nothing moved
+
+
 def test_records_of_reads_only_the_keys_asked_for_in_batches(store: Store) -> None:
     state = SCHEDULER.review(None, Grade.GOOD, NOON)
     asked = [("asyncio", f"card-{n}") for n in range(1200)]  # more than one query's worth

@@ -3,88 +3,21 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
 from quizzer.commands.common import deck_roots, echo_json, json_option, warn_if_unsandboxed
 from quizzer.errors import QuizzerError
-from quizzer.model import ANSWER_SLOT, Kind, Match, Run, Verdict
+from quizzer.model import Kind, Match, Verdict
 from quizzer.ui.text import visible
 
 if TYPE_CHECKING:
-    from quizzer.deck_writer import DeckTarget
+    from collections.abc import Iterable
+
+    from quizzer.model import Card
     from quizzer.verify import Check
-
-_WRITE_TEMPLATE = f"""\
-import asyncio
-
-
-async def main():
-    {ANSWER_SLOT}
-
-
-asyncio.run(main())
-"""
-_PREDICT_TEMPLATE = """\
-import asyncio
-
-
-async def main():
-    print("hello")
-
-
-asyncio.run(main())
-"""
-
-
-@dataclass
-class CardFields:
-    """What the user gave for the new card; None for what is still to be asked."""
-
-    section: str | None
-    front: str | None
-    back: str | None
-    kind: Kind | None
-    card_id: str | None
-    tags: list[str] = field(default_factory=list)
-    program: str | None = None
-    output: str | None = None
-    match: Match = Match.EXACT
-    wrong: list[str] = field(default_factory=list)
-    right: list[str] = field(default_factory=list)
-    sheet: dict[str, str] = field(default_factory=dict)  # sheet-program, sheet-error/-output
-
-    def missing(self) -> list[str]:
-        """The options that must be given (or asked for) before the card can be built."""
-        needed = {"--section": self.section, "--front": self.front, "--back": self.back}
-        return [option for option, value in needed.items() if value is None]
-
-    def table(self) -> dict[str, Any]:
-        """The card as a TOML table, without the fields left at their defaults."""
-        table: dict[str, Any] = {
-            "front": self.front,
-            "back": self.back,
-            "kind": str(self.kind or Kind.RECALL),
-        }
-        if self.card_id is not None:
-            table["id"] = self.card_id
-        if self.tags:
-            table["tags"] = list(self.tags)
-        if self.program is not None:
-            table["program"] = self.program
-        if self.output is not None:
-            table["output"] = self.output
-        if self.match != Match.EXACT:
-            table["match"] = str(self.match)
-        if self.wrong:
-            table["wrong"] = list(self.wrong)
-        if self.right:
-            table["right"] = list(self.right)
-        table.update(self.sheet)
-        return table
 
 
 @click.command()
@@ -168,6 +101,7 @@ def add(
     unless --no-verify is given.
     """
     from quizzer import deck_writer
+    from quizzer.authoring import Abandoned, CardFields, ask_fields
     from quizzer.deck import card_from_table
 
     target = deck_writer.find_target(deck_path)
@@ -209,16 +143,17 @@ def add(
         warn_if_unsandboxed()
     try:
         if interactive:
-            ask_fields(fields, target)
+            from quizzer.ui.add_prompts import TerminalAuthoring
+
+            ui = TerminalAuthoring()
+            ask_fields(fields, target.section_names(), ui)
         assert fields.section is not None
         table, existing = deck_writer.check_addition(target, fields.section, fields.table())
         card = card_from_table(table, target.name, existing or fields.section.strip())
-        if interactive:
-            from quizzer.ui import add_prompts
-
-            if not add_prompts.confirm_card(card):
-                raise click.Abort
-    except EOFError:  # Ctrl-D at a prompt: the same as Ctrl-C, nothing is saved
+        warn_same_front(card, target.merged_cards().values())
+        if interactive and not ui.confirm_card(card):
+            raise click.Abort
+    except (EOFError, Abandoned):  # Ctrl-D at a prompt, or "no": nothing is saved
         raise click.Abort from None
 
     warning = "saved without running the card (--no-verify); `quizzer verify` will check it"
@@ -262,6 +197,18 @@ def _lf_text(value: str | None) -> str | None:
     return None if value is None else normalize_newlines(value)
 
 
+def warn_same_front(card: Card, others: Iterable[Card]) -> None:
+    """Warn (on stderr) when another card of the deck asks the same question."""
+    from quizzer.ui.text import visible
+
+    same = " ".join(card.front.split()).casefold()
+    for other in others:
+        if other.id != card.id and " ".join(other.front.split()).casefold() == same:
+            where = f" ({other.path}:{other.line})" if other.path else ""
+            warning = f"Warning: card {other.id!r}{where} has the same front: {card.front!r}"
+            click.echo(visible(warning), err=True)  # the path is the user's, and may hold any
+
+
 def refuse(check: Check) -> None:
     """Show why the card failed its check (the diff or the error), then raise (exit 1)."""
     from quizzer.ui import render
@@ -277,7 +224,7 @@ def refuse(check: Check) -> None:
         reason = check.detail
     elif check.run is not None:
         errors.print(render.code(check.detail, language="diff"))
-        reason = "its output differs from --output (diff above)"
+        reason = "its output differs from the output the card gives (diff above)"
     else:
         reason = check.detail
     raise QuizzerError(
@@ -285,104 +232,3 @@ def refuse(check: Check) -> None:
         "(fix it, or save anyway with --no-verify)",
         exit_code=1,
     )
-
-
-def ask_fields(fields: CardFields, target: DeckTarget) -> None:
-    """Ask in the terminal for every field not given as an option."""
-    from quizzer.ui import add_prompts as ask
-
-    if fields.section is None:
-        fields.section = ask.choose_section(target.section_names())
-    if fields.kind is None:
-        fields.kind = ask.choose_kind()
-    if fields.front is None:
-        fields.front = ask.ask_line("Front (the question)")
-    if fields.back is None and fields.kind != Kind.PREDICT:
-        write = fields.kind == Kind.WRITE
-        fields.back = ask.ask_line("The answer: code that replaces {{answer}}" if write else "Back")
-    if fields.program is None and (
-        fields.kind != Kind.RECALL
-        or ask.confirm("Add a program that uses the answer?", default=False)
-    ):
-        fields.program = _template(fields.kind)
-        if fields.output is None:
-            fields.output = _ask_program_and_output(fields, edit_first=True)
-        else:
-            fields.program = _ask_program(fields.kind, fields.program)
-    elif fields.program is not None and fields.output is None:
-        fields.output = _ask_program_and_output(fields, edit_first=False)
-    if fields.back is None:  # a predict card: its answer is what the program prints
-        fields.back = ask.ask_text(
-            "Back (what the user should answer)", default=fields.output or "", required=True
-        )
-    if not fields.tags:
-        fields.tags = ask.ask_tags()
-
-
-def _ask_program_and_output(fields: CardFields, *, edit_first: bool) -> str:
-    """Have the program written (or fixed) until it runs; return the output the user accepts."""
-    from quizzer.ui import add_prompts as ask
-
-    assert fields.kind is not None and fields.program is not None
-    if edit_first:
-        fields.program = _ask_program(fields.kind, fields.program)
-    while True:
-        run = _run_card_program(fields)
-        ask.show_run(run)
-        if run.verdict == Verdict.OK:
-            break
-        if not ask.confirm("The program failed. Edit it again?", default=True):
-            raise click.Abort
-        fields.program = _ask_program(fields.kind, fields.program)
-    printed = _output_value(run.stdout)
-    if ask.confirm("Use what it printed as the card's output?", default=True):
-        return printed
-    return ask.ask_text("Expected output", default=printed)
-
-
-def _ask_program(kind: Kind, program: str) -> str:
-    """Edit `program` until it fits the kind of card ({{answer}} where it belongs)."""
-    from quizzer.deck import card_problems
-    from quizzer.ui import add_prompts as ask
-
-    while True:
-        program = ask.edit_code("The card's program", program, kind)
-        placeholder = {
-            "id": "new",
-            "front": "-",
-            "back": "-",
-            "kind": str(kind),
-            "program": program,
-            "output": "",
-        }
-        problems = card_problems(placeholder)
-        if not problems:
-            return program
-        ask.tell(f"The program does not fit a {kind} card: {'; '.join(problems)}")
-
-
-def _run_card_program(fields: CardFields) -> Run:
-    """Run the card's program in the sandbox, with its answer in place, as verify would."""
-    from quizzer import judge
-    from quizzer.deck import card_from_table
-
-    # The card so far: a predict card's back (and every card's id) is not known yet.
-    draft = {
-        **fields.table(),
-        "id": fields.card_id or "new",
-        "front": fields.front or "",
-        "back": fields.back or "",
-    }
-    card = card_from_table(draft, "new", fields.section or "")
-    return judge.reference(card, 0).result().run
-
-
-def _output_value(stdout: str) -> str:
-    """What a program printed, as a card's output: one line without its newline."""
-    if stdout.count("\n") == 1 and stdout.endswith("\n"):
-        return stdout[:-1]
-    return stdout
-
-
-def _template(kind: Kind | None) -> str:
-    return _PREDICT_TEMPLATE if kind == Kind.PREDICT else _WRITE_TEMPLATE

@@ -10,7 +10,13 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from quizzer.commands.common import deck_option, echo_json, json_option, selected_decks
+from quizzer.commands.common import (
+    complete_section,
+    deck_option,
+    echo_json,
+    json_option,
+    selected_decks,
+)
 from quizzer.deck import cards_in_section
 from quizzer.model import Card, Deck
 
@@ -33,7 +39,11 @@ def _export_options(suffix: str) -> Callable[[Callable[..., Any]], Callable[...,
         for option in reversed(
             [
                 deck_option,
-                click.option("--section", help="Only this section (a unique prefix will do)."),
+                click.option(
+                    "--section",
+                    shell_complete=complete_section,
+                    help="Only this section (a unique prefix will do).",
+                ),
                 click.option(
                     "-o",
                     "--output",

@@ -11,13 +11,16 @@ import click
 from quizzer import paths
 from quizzer.commands.common import (
     FiniteFloatRange,
+    complete_section,
     deck_option,
     echo_json,
     json_option,
     selected_decks,
     start_sandbox,
+    tag_options,
+    without_held,
 )
-from quizzer.deck import cards_in_section
+from quizzer.deck import cards_in_section, filter_tags
 from quizzer.schedule import RETENTION_RANGE
 from quizzer.settings import DEFAULT_LEARN_AHEAD_MINUTES, LEARN_AHEAD_RANGE
 
@@ -27,7 +30,12 @@ if TYPE_CHECKING:
 
 @click.command()
 @deck_option
-@click.option("--section", help="Only this section (a unique prefix will do).")
+@click.option(
+    "--section",
+    shell_complete=complete_section,
+    help="Only this section (a unique prefix will do).",
+)
+@tag_options
 @click.option(
     "--limit",
     type=click.IntRange(min=1),
@@ -66,6 +74,8 @@ if TYPE_CHECKING:
 def study(
     deck_path: Path | None,
     section: str | None,
+    tags: tuple[str, ...],
+    skip_tags: tuple[str, ...],
     limit: int | None,
     new_per_day: int,
     retention: float | None,
@@ -79,7 +89,8 @@ def study(
     the session, which ends when nothing is due within the learn-ahead limit.
     Keys: Space or Enter shows the answer; 1-4 grade at once; Enter takes the
     suggested grade; u undoes the last grade; q or Ctrl-C ends the session.
-    Every grade is saved the moment it is given.
+    Every grade is saved the moment it is given. Suspended and buried cards
+    are left out.
     """
     from quizzer.schedule import Scheduler, utc_now
     from quizzer.settings import desired_retention, learn_ahead
@@ -87,10 +98,11 @@ def study(
     from quizzer.study import StudySession
     from quizzer.ui import open_prompts
 
-    cards = cards_in_section(selected_decks(deck_path), section)
+    cards = filter_tags(cards_in_section(selected_decks(deck_path), section), tags, skip_tags)
     ui = open_prompts(to_stderr=as_json)
     start_sandbox()
     with open_store(paths.database_path()) as store:
+        cards = without_held(cards, store, utc_now())  # suspended and buried cards sit out
         scheduler = Scheduler(desired_retention(store, retention))
         session = StudySession(
             cards,

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from quizzer.commands.common import (
+    complete_section,
     deck_option,
     echo_json,
     json_option,
@@ -18,7 +19,11 @@ from quizzer.deck import cards_in_section
 
 @click.command()
 @deck_option
-@click.option("--section", help="Only this section (a unique prefix will do).")
+@click.option(
+    "--section",
+    shell_complete=complete_section,
+    help="Only this section (a unique prefix will do).",
+)
 @click.option(
     "--jobs",
     "-j",

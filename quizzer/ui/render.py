@@ -6,7 +6,8 @@ section called "Queues [advanced]" shows as written.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from rich.cells import cell_len
@@ -123,6 +124,46 @@ def card_panel(card: Card, *, answer: bool = True) -> CardPanel:
         if card.source and card.source.strip() != card.back.strip():
             parts += [Text("\nThe sheet writes", style="dim bold"), code(card.source)]
     return CardPanel(card, parts)
+
+
+def card_status(status: Mapping[str, Any], now: datetime) -> Group:
+    """A card's state, schedule and memory, and its review history, under its panel."""
+    from quizzer.ui.text import format_interval
+
+    parts: list[RenderableType] = []
+    if status.get("overridden"):
+        parts.append(
+            Text("Overridden: your edited copy of this built-in card is used in its place.")
+        )
+    line = Text("State: ", style="bold").append(str(status["state"]), style="cyan")
+    due = status.get("due")
+    if isinstance(due, str):
+        when = datetime.fromisoformat(due)
+        told = "now" if when <= now else f"in {format_interval(when - now)}"
+        line.append(f" · due {told} ({when.astimezone():%Y-%m-%d %H:%M})")
+    for key, label in (("stability", "stability"), ("difficulty", "difficulty")):
+        value = status.get(key)
+        if isinstance(value, float):
+            line.append(f" · {label} {value:.2f}")
+    retrievability = status.get("retrievability")
+    if isinstance(retrievability, float):
+        line.append(f" · retrievability now {format_percent(retrievability)}")
+    parts.append(line)
+    reviews = status.get("reviews")
+    if not isinstance(reviews, list) or not reviews:
+        parts.append(Text("No reviews yet.", style="dim"))
+        return Group(*parts)
+    table = Table("date", "grade", "interval", "time", "", box=None, header_style="bold")
+    for review in reviews:
+        date = datetime.fromisoformat(review["date"]).astimezone()
+        days = review["interval_days"]
+        interval = format_interval(timedelta(days=days)) if days is not None else "-"
+        seconds = review["seconds"]
+        took = f"{seconds:.0f}s" if seconds is not None else "-"
+        notes = [review["source"]] + (["before a reset"] if review["before_reset"] else [])
+        table.add_row(f"{date:%Y-%m-%d %H:%M}", review["grade"], interval, took, ", ".join(notes))
+    parts += [Text("\nReviews", style="bold"), table]
+    return Group(*parts)
 
 
 def card_title(card: Card) -> Text:
